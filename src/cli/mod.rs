@@ -1,0 +1,234 @@
+//! The command line: clap arguments, resolved into typed options before any work starts.
+
+use crate::config::JobConfig;
+use crate::generate::{self, GenerateOptions, Scale};
+use crate::lake::write::Codec;
+use crate::model::{Day, Table, TableMode};
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// ringlead: rings of seller accounts that are likely one counterfeit operation, kept live day by
+/// day from a marketplace's data lake.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+    /// More log output (-v debug, -vv trace). `RINGLEAD_LOG` (an env-filter) overrides it.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a synthetic marketplace data lake with planted counterfeit rings and ground truth.
+    Generate(GenerateArgs),
+    /// Show what a lake holds: partitions, ready days, files, rows and bytes per table.
+    Inspect(InspectArgs),
+    /// Check a job file and print it with every default filled in.
+    CheckJob(CheckJobArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// Directory to write the lake into (tables, `_truth/`).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Size preset; the flags below override its numbers.
+    #[arg(long, value_enum, default_value = "small")]
+    pub scale: Scale,
+    /// Random seed: the same seed and flags give the same bytes.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Sellers at the start (the population grows a little each day).
+    #[arg(long)]
+    pub sellers: Option<usize>,
+    /// Days to generate.
+    #[arg(long)]
+    pub days: Option<u32>,
+    /// First day, YYYY-MM-DD.
+    #[arg(long, default_value = "2026-01-01")]
+    pub start: Day,
+    /// Orders on an average day.
+    #[arg(long)]
+    pub orders_per_day: Option<usize>,
+    /// Planted counterfeit rings.
+    #[arg(long)]
+    pub rings: Option<usize>,
+    /// Write a table in another mode, e.g. `--mode seller_identity=snapshot` (repeatable).
+    #[arg(long = "mode", value_parser = parse_mode)]
+    pub modes: Vec<(Table, TableMode)>,
+    /// Data files per partition of the large tables.
+    #[arg(long)]
+    pub files: Option<usize>,
+    /// Compression codec (ignored with --variety, which mixes all of them).
+    #[arg(long, value_enum, default_value = "snappy")]
+    pub codec: Codec,
+    /// Write without dictionary encoding.
+    #[arg(long)]
+    pub no_dictionary: bool,
+    /// Rows per row group.
+    #[arg(long)]
+    pub row_group_rows: Option<usize>,
+    /// Vary codec, dictionary, string and integer types and nullability from file to file
+    /// (default: on for the tiny preset only).
+    #[arg(long)]
+    pub variety: Option<bool>,
+    /// Invalid rows planted per day, to be rejected by the job.
+    #[arg(long)]
+    pub bad_rows: Option<usize>,
+    /// Threads to generate and encode with (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Replace a lake already in --out.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    /// The lake's root directory.
+    pub lake: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckJobArgs {
+    /// The job file (TOML).
+    pub job: PathBuf,
+}
+
+fn parse_mode(s: &str) -> Result<(Table, TableMode), String> {
+    let (t, m) = s.split_once('=').ok_or("expected TABLE=MODE")?;
+    let table: Table = t.parse().map_err(|_| format!("unknown table `{t}`"))?;
+    let mode: TableMode = m.parse().map_err(|_| format!("unknown mode `{m}` (events, changes, snapshot)"))?;
+    if !table.allowed_modes().contains(&mode) {
+        return Err(format!("table {table} cannot be written in mode {mode}"));
+    }
+    Ok((table, mode))
+}
+
+/// Sets up logging to stderr: stdout stays free for machine-readable output.
+pub fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RINGLEAD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+}
+
+/// Runs a parsed command line.
+pub fn run(args: Args) -> Result<()> {
+    match args.command {
+        Command::Generate(g) => run_generate(g),
+        Command::Inspect(i) => {
+            let report = crate::inspect::inspect(&i.lake).with_context(|| format!("inspecting {}", i.lake.display()))?;
+            print!("{report}");
+            Ok(())
+        }
+        Command::CheckJob(c) => {
+            let job = JobConfig::load(&c.job)?;
+            print!("{}", toml::to_string_pretty(&job).context("printing the job")?);
+            Ok(())
+        }
+    }
+}
+
+/// Resolves `generate` flags over the preset.
+pub fn generate_options(g: &GenerateArgs) -> GenerateOptions {
+    let mut o = GenerateOptions::preset(g.scale, g.out.clone());
+    o.seed = g.seed;
+    o.start = g.start;
+    if let Some(n) = g.sellers {
+        o.sellers = n;
+        o.rings = g.rings.unwrap_or((n / 400).max(12));
+    }
+    o.days = g.days.unwrap_or(o.days);
+    o.orders_per_day = g.orders_per_day.unwrap_or(o.orders_per_day);
+    o.rings = g.rings.unwrap_or(o.rings);
+    for (t, m) in &g.modes {
+        o.modes.insert(*t, *m);
+    }
+    o.files_per_partition = g.files.unwrap_or(o.files_per_partition);
+    o.codec = g.codec;
+    o.dictionary = !g.no_dictionary;
+    o.row_group_rows = g.row_group_rows.unwrap_or(o.row_group_rows);
+    o.variety = g.variety.unwrap_or(o.variety);
+    o.bad_rows_per_day = g.bad_rows.unwrap_or(o.bad_rows_per_day);
+    o.threads = g.threads.unwrap_or(o.threads);
+    o
+}
+
+fn run_generate(g: GenerateArgs) -> Result<()> {
+    let opts = generate_options(&g);
+    if opts.days == 0 || opts.sellers == 0 {
+        bail!("--days and --sellers must be at least 1");
+    }
+    prepare_out(&opts.out, g.force)?;
+    let started = Instant::now();
+    let bar = indicatif::ProgressBar::new(opts.days as u64).with_style(
+        indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} days {msg} ({elapsed})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_prefix("generate");
+    let summary = generate::generate(&opts, |day, s| {
+        bar.set_message(format!("{day}: {} orders so far", s.rows.get("orders").copied().unwrap_or(0)));
+        bar.inc(1);
+    })
+    .with_context(|| format!("generating a lake in {}", opts.out.display()))?;
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    let bytes = dir_size(&opts.out);
+    tracing::info!(
+        "wrote {} days to {} in {secs:.1}s: {} sellers ({} counterfeit in {} planted rings), {} files, {:.1} MiB",
+        summary.days,
+        opts.out.display(),
+        summary.sellers,
+        summary.counterfeit_sellers,
+        summary.planted_rings,
+        summary.files,
+        bytes as f64 / (1024.0 * 1024.0),
+    );
+    for (table, rows) in &summary.rows {
+        tracing::info!("  {table:<16} {rows:>12} rows");
+    }
+    Ok(())
+}
+
+/// Refuses to write over an existing lake unless forced; with `force`, removes its tables.
+fn prepare_out(out: &std::path::Path, force: bool) -> Result<()> {
+    let existing: Vec<String> = Table::ALL
+        .iter()
+        .map(|t| t.as_str().to_owned())
+        .chain(["_truth".to_owned()])
+        .filter(|name| out.join(name).exists())
+        .collect();
+    if existing.is_empty() {
+        return Ok(());
+    }
+    if !force {
+        return Err(generate::GenerateError::NotEmpty(out.to_owned(), existing[0].clone()).into());
+    }
+    for name in existing {
+        std::fs::remove_dir_all(out.join(&name)).with_context(|| format!("removing {}", out.join(&name).display()))?;
+    }
+    Ok(())
+}
+
+/// Total bytes of the files below `dir`.
+pub fn dir_size(dir: &std::path::Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_size(&e.path()),
+            Ok(_) => e.metadata().map_or(0, |m| m.len()),
+            Err(_) => 0,
+        })
+        .sum()
+}
