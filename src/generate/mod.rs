@@ -53,6 +53,8 @@ impl Scale {
 /// Everything `generate` needs, resolved from flags.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct GenerateOptions {
+    /// Not in the manifest: the same lake written elsewhere has the same bytes.
+    #[serde(skip)]
     pub out: PathBuf,
     pub seed: u64,
     pub scale: Scale,

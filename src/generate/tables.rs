@@ -89,8 +89,8 @@ impl<K: Ord + Clone, V: Clone + PartialEq> Keyed<K, V> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Style {
     pub strings: Strings,
-    /// Store small integer columns (quantity, rating) in 16/8 bits.
-    pub narrow_ints: bool,
+    /// Store small integer columns (quantity, rating) in this many bits (8 or 16) instead of 32.
+    pub narrow_ints: Option<u8>,
     /// Declare every column nullable, as Spark does.
     pub all_nullable: bool,
 }
@@ -105,12 +105,13 @@ pub enum Strings {
 
 impl Style {
     /// The canonical style: SPEC types, nullability as SPEC marks it.
-    pub const CANONICAL: Style = Style { strings: Strings::Plain, narrow_ints: false, all_nullable: false };
+    pub const CANONICAL: Style = Style { strings: Strings::Plain, narrow_ints: None, all_nullable: false };
 
     /// The `i`-th of a cycle of styles covering every variation.
     pub fn varied(i: usize) -> Style {
         let strings = [Strings::Plain, Strings::Dictionary, Strings::Large][i % 3];
-        Style { strings, narrow_ints: i % 2 == 1, all_nullable: i % 4 >= 2 }
+        let narrow_ints = [None, Some(16), None, Some(8)][i % 4];
+        Style { strings, narrow_ints, all_nullable: i % 4 >= 2 }
     }
 }
 
@@ -127,9 +128,9 @@ impl Col<'_> {
         match self {
             Col::Int(v) => match family {
                 Family::Int(IntWidth::I64) => Arc::new(Int64Array::from(v)),
-                Family::Int(IntWidth::I32) if style.narrow_ints => {
+                Family::Int(IntWidth::I32) if style.narrow_ints.is_some() => {
                     let max = v.iter().flatten().map(|x| x.unsigned_abs()).max().unwrap_or(0);
-                    if max <= i8::MAX as u64 {
+                    if style.narrow_ints == Some(8) && max <= i8::MAX as u64 {
                         Arc::new(Int8Array::from_iter(v.into_iter().map(|x| x.map(|x| x as i8))))
                     } else {
                         Arc::new(Int16Array::from_iter(v.into_iter().map(|x| x.map(|x| x as i16))))

@@ -84,7 +84,8 @@ pub struct Seller {
     pub burst: Option<(usize, Day)>,
     /// Per-order probabilities of each kind of feedback.
     pub rates: Rates,
-    /// Whether the seller's `ip` is a shared one (a carrier NAT or an office).
+    /// Whether the seller's `ip` stays as planted: a shared one (a carrier NAT or an office),
+    /// or one of a weak-only pair, which must not gain a second shared weak kind by churn.
     pub shared_ip: bool,
 }
 
@@ -504,6 +505,7 @@ impl World {
             let v = self.fresh_value(kind, self.sellers[pair[0]].province);
             for s in pair {
                 self.add_identity(s, kind, v.clone());
+                self.sellers[s].shared_ip = true;
             }
         }
         // Legit multi-store owners: 2-3 shops sharing a payment account or bank card.
@@ -708,12 +710,11 @@ impl World {
                 brand = Some(self.brands.choose(rng).expect("brands exist").name.clone());
             }
         }
-        let logo_mismatch = if seller.counterfeit_goods {
-            rng.random_bool(0.9).then(|| rng.random_range(0.45..0.98))
-        } else if brand.is_some() {
-            rng.random_bool(0.7).then(|| rng.random::<f64>().powi(3) * 0.55)
-        } else {
-            None
+        // The upstream logo check only scores listings that claim a brand.
+        let logo_mismatch = match (brand.is_some(), seller.counterfeit_goods) {
+            (false, _) => None,
+            (true, true) => rng.random_bool(0.9).then(|| rng.random_range(0.45..0.98)),
+            (true, false) => rng.random_bool(0.7).then(|| rng.random::<f64>().powi(3) * 0.55),
         };
         let price = (price.max(99) / 100) * 100 + 99;
         self.next_listing_id += 1 + rng.random_range(0..3);
