@@ -249,6 +249,68 @@ impl JobConfig {
     }
 }
 
+/// Names a model weight may have: the SPEC seller features and the ring structure around a
+/// seller. (The scoring stage defines how each is transformed.)
+pub const MODEL_FEATURES: &[&str] = &[
+    "orders",
+    "gmv_cents",
+    "buyers",
+    "counterfeit_complaints",
+    "reports",
+    "reviews",
+    "avg_rating",
+    "active_listings",
+    "branded_listings",
+    "low_price_listings",
+    "new_listings",
+    "new_brands",
+    "logo_mismatch_max",
+    "young_account",
+    "ring_size",
+    "ring_strong_links",
+    "ring_members_with_complaints",
+];
+
+/// A model config (`configs/model.toml`): a logistic seller score and lead thresholds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// Logit of a seller with every feature at zero.
+    pub bias: f64,
+    /// A ring whose score passes this is a lead.
+    pub lead_threshold: f64,
+    /// A lead whose score moves by more than this is `updated` in `lead_changes`.
+    pub update_step: f64,
+    /// Weight of each (transformed) feature; a feature not named has weight 0.
+    pub weights: BTreeMap<String, f64>,
+}
+
+impl ModelConfig {
+    /// Reads and checks a model config.
+    pub fn load(path: &Path) -> Result<ModelConfig, ConfigError> {
+        let model: ModelConfig = parse_toml(path)?;
+        let bad = |key: String, message: String| Err(ConfigError::Invalid { path: path.to_owned(), key, message });
+        for (name, w) in &model.weights {
+            if !MODEL_FEATURES.contains(&name.as_str()) {
+                return bad(format!("weights.{name}"), format!("not a feature (known: {})", MODEL_FEATURES.join(", ")));
+            }
+            if !w.is_finite() {
+                return bad(format!("weights.{name}"), "must be a finite number".into());
+            }
+        }
+        if !(model.lead_threshold > 0.0 && model.lead_threshold < 1.0) {
+            return bad("lead_threshold".into(), format!("{} is not in (0, 1)", model.lead_threshold));
+        }
+        if !(model.update_step >= 0.0 && model.update_step < 1.0) {
+            return bad("update_step".into(), format!("{} is not in [0, 1)", model.update_step));
+        }
+        if !model.bias.is_finite() {
+            return bad("bias".into(), "must be a finite number".into());
+        }
+        Ok(model)
+    }
+}
+
 /// Reads a TOML file into `T`, naming the file (and serde's key and line) on error.
 pub fn parse_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ConfigError> {
     let text = std::fs::read_to_string(path)
@@ -325,6 +387,26 @@ mod tests {
         std::fs::write(&path, "[input]\nroot = \"lake\"\n").unwrap();
         let job = JobConfig::load(&path).unwrap();
         assert_eq!(job.input.root.unwrap(), dir.path().join("lake"));
+    }
+
+    #[test]
+    fn shipped_configs_are_valid() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for entry in std::fs::read_dir(root.join("jobs")).unwrap() {
+            let path = entry.unwrap().path();
+            JobConfig::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        }
+        ModelConfig::load(&root.join("configs/model.toml")).unwrap();
+        assert_eq!(read_hosts(&root.join("configs/hosts.local")).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn model_weights_must_name_features() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.toml");
+        std::fs::write(&path, "bias = -3.0\nlead_threshold = 0.8\nupdate_step = 0.05\n[weights]\nshoe_size = 1.0\n").unwrap();
+        let err = ModelConfig::load(&path).unwrap_err().to_string();
+        assert!(err.contains("weights.shoe_size") && err.contains("not a feature"), "{err}");
     }
 
     #[test]
