@@ -1,5 +1,6 @@
 //! The data lake: Hive-style partition layout, discovery of days and their readiness.
 
+pub mod read;
 pub mod schema;
 pub mod write;
 
