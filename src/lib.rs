@@ -5,8 +5,13 @@
 //! Parquet reading and writing), `generate` (the synthetic lake), `cli` (the command line).
 
 pub mod cli;
+pub mod cluster;
 pub mod config;
+pub mod dataflow;
 pub mod generate;
 pub mod inspect;
 pub mod lake;
 pub mod model;
+pub mod privacy;
+pub mod run;
+pub mod sink;

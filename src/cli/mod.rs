@@ -27,8 +27,46 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Show what a lake holds: partitions, ready days, files, rows and bytes per table.
     Inspect(InspectArgs),
+    /// Run the job: process every ready day not yet committed (and, with --follow, each new one).
+    Run(RunArgs),
     /// Check a job file and print it with every default filled in.
     CheckJob(CheckJobArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The lake's root directory (overrides the job file's input.root).
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// Where outputs go (overrides output.root).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// A job file (TOML, see jobs/default.toml); without one, SPEC defaults apply.
+    #[arg(long)]
+    pub job: Option<PathBuf>,
+    /// Worker threads per process (overrides workers.threads).
+    #[arg(short = 'w', long)]
+    pub workers: Option<usize>,
+    /// Processes in the cluster (overrides workers.processes); needs --hosts.
+    #[arg(long)]
+    pub processes: Option<usize>,
+    /// This process's index, 0-based. Default: RINGLEAD_PROCESS_INDEX, SLURM_PROCID, or the
+    /// ordinal of a StatefulSet hostname (`name-3`).
+    #[arg(long)]
+    pub process_index: Option<usize>,
+    /// Hosts file: line i is process i's host:port (overrides workers.hosts).
+    #[arg(long)]
+    pub hosts: Option<PathBuf>,
+    /// Stay resident and process each new ready day as it lands; SIGTERM finishes the day in
+    /// flight, commits it and exits 0.
+    #[arg(long)]
+    pub follow: bool,
+    /// --follow: seconds between looks for a new ready day (overrides input.poll_interval_secs).
+    #[arg(long)]
+    pub poll_interval: Option<u64>,
+    /// Exit non-zero when a day makes no progress for this many seconds (a frozen peer).
+    #[arg(long, default_value_t = 3600)]
+    pub day_timeout: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -130,12 +168,60 @@ pub fn run(args: Args) -> Result<()> {
             print!("{report}");
             Ok(())
         }
+        Command::Run(r) => {
+            let opts = run_options(&r)?;
+            let summary = crate::run::run(opts)?;
+            tracing::info!("done: {} days processed, {} replayed", summary.days_processed, summary.days_replayed);
+            Ok(())
+        }
         Command::CheckJob(c) => {
             let job = JobConfig::load(&c.job)?;
             print!("{}", toml::to_string_pretty(&job).context("printing the job")?);
             Ok(())
         }
     }
+}
+
+/// Resolves `run` flags over the job file (or SPEC defaults).
+pub fn run_options(r: &RunArgs) -> Result<crate::run::RunOptions> {
+    let mut job = match &r.job {
+        Some(path) => JobConfig::load(path)?,
+        None => JobConfig::default(),
+    };
+    if let Some(p) = &r.input {
+        job.input.root = Some(p.clone());
+    }
+    if let Some(p) = &r.output {
+        job.output.root = Some(p.clone());
+    }
+    if let Some(n) = r.workers {
+        job.workers.threads = n;
+    }
+    if let Some(n) = r.processes {
+        job.workers.processes = n;
+    }
+    if let Some(h) = &r.hosts {
+        job.workers.hosts = Some(h.clone());
+    }
+    if let Some(s) = r.poll_interval {
+        job.input.poll_interval_secs = s;
+    }
+    job.check(r.job.as_deref().unwrap_or(std::path::Path::new("<flags>")))?;
+    let input = job.input.root.clone().context("no input: pass --input or set input.root in the job file")?;
+    let output = job.output.root.clone().context("no output: pass --output or set output.root in the job file")?;
+    if !input.is_dir() {
+        bail!("the input {} is not a directory", input.display());
+    }
+    let w = &job.workers;
+    let layout = crate::cluster::Layout::resolve(w.threads, w.processes, r.process_index, w.hosts.as_deref())?;
+    Ok(crate::run::RunOptions {
+        input,
+        output,
+        job,
+        layout,
+        follow: r.follow,
+        day_timeout: std::time::Duration::from_secs(r.day_timeout.max(1)),
+    })
 }
 
 /// Resolves `generate` flags over the preset.
