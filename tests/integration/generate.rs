@@ -266,7 +266,7 @@ fn states(lake: &Path, table: &str, key: &[&str], cols: &[&str]) -> BTreeMap<Str
     let mut out = BTreeMap::new();
     let text = |b: &arrow_array::RecordBatch, c: &str| -> Vec<String> {
         let col = b.column_by_name(c).unwrap();
-        (0..b.num_rows()).map(|i| arrow_value(col.as_ref(), i)).collect()
+        (0..b.num_rows()).map(|i| display(col.as_ref(), i)).collect()
     };
     for day in days(lake, table) {
         let batches = partition(lake, table, &day);
@@ -290,35 +290,6 @@ fn states(lake: &Path, table: &str, key: &[&str], cols: &[&str]) -> BTreeMap<Str
         out.insert(day, state.clone());
     }
     out
-}
-
-fn arrow_value(col: &dyn arrow_array::Array, i: usize) -> String {
-    arrow_cast_free_display(col, i)
-}
-
-/// Formats one value of any array the generator writes, without arrow-cast.
-fn arrow_cast_free_display(col: &dyn arrow_array::Array, i: usize) -> String {
-    use arrow_array::cast::AsArray;
-    use arrow_array::types::*;
-    use arrow_schema::DataType::*;
-    if col.is_null(i) {
-        return "null".into();
-    }
-    match col.data_type() {
-        Int8 => col.as_primitive::<Int8Type>().value(i).to_string(),
-        Int16 => col.as_primitive::<Int16Type>().value(i).to_string(),
-        Int32 => col.as_primitive::<Int32Type>().value(i).to_string(),
-        Int64 => col.as_primitive::<Int64Type>().value(i).to_string(),
-        Date32 => col.as_primitive::<Date32Type>().value(i).to_string(),
-        Float64 => col.as_primitive::<Float64Type>().value(i).to_string(),
-        Utf8 => col.as_string::<i32>().value(i).to_owned(),
-        LargeUtf8 => col.as_string::<i64>().value(i).to_owned(),
-        Dictionary(_, _) => {
-            let d = col.as_dictionary::<Int32Type>();
-            d.values().as_string::<i32>().value(d.key(i).unwrap()).to_owned()
-        }
-        t => panic!("unexpected {t}"),
-    }
 }
 
 #[test]

@@ -114,3 +114,123 @@ pub fn strs(b: &RecordBatch, name: &str) -> Vec<Option<String>> {
 pub fn req<T>(v: Vec<Option<T>>) -> Vec<T> {
     v.into_iter().map(|x| x.expect("no nulls")).collect()
 }
+
+/// Formats one value of any array the generator or the job writes (without arrow-cast).
+pub fn display(col: &dyn Array, i: usize) -> String {
+    use DataType::*;
+    if col.is_null(i) {
+        return "null".into();
+    }
+    match col.data_type() {
+        Int8 => col.as_primitive::<Int8Type>().value(i).to_string(),
+        Int16 => col.as_primitive::<Int16Type>().value(i).to_string(),
+        Int32 => col.as_primitive::<Int32Type>().value(i).to_string(),
+        Int64 => col.as_primitive::<Int64Type>().value(i).to_string(),
+        Date32 => col.as_primitive::<Date32Type>().value(i).to_string(),
+        Float64 => format!("{:?}", col.as_primitive::<Float64Type>().value(i)),
+        Boolean => col.as_boolean().value(i).to_string(),
+        Utf8 => col.as_string::<i32>().value(i).to_owned(),
+        LargeUtf8 => col.as_string::<i64>().value(i).to_owned(),
+        Dictionary(_, _) => {
+            let d = col.as_dictionary::<Int32Type>();
+            d.values().as_string::<i32>().value(d.key(i).unwrap()).to_owned()
+        }
+        t => panic!("unexpected {t}"),
+    }
+}
+
+/// A changelog dataset of an output, consolidated per day: day -> row (all columns but `diff`,
+/// joined by `|`) -> summed diff, zero sums dropped.
+pub fn changelog(out: &Path, dataset: &str) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>> {
+    let mut all = std::collections::BTreeMap::new();
+    for day in days(out, dataset) {
+        let mut rows: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+        for b in partition(out, dataset, &day) {
+            let cols: Vec<_> = b.schema().fields().iter().map(|f| f.name().clone()).filter(|n| n != "diff").collect();
+            let diffs = ints(&b, "diff");
+            for i in 0..b.num_rows() {
+                let key = cols.iter().map(|c| display(b.column_by_name(c).unwrap().as_ref(), i)).collect::<Vec<_>>().join("|");
+                *rows.entry(key).or_insert(0) += diffs[i].unwrap();
+            }
+        }
+        rows.retain(|_, d| *d != 0);
+        all.insert(day, rows);
+    }
+    all
+}
+
+/// The state at every day of a changelog: the running sum of its daily changes.
+pub fn states(log: &std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>>) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>> {
+    let mut state: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    let mut out = std::collections::BTreeMap::new();
+    for (day, changes) in log {
+        for (row, d) in changes {
+            *state.entry(row.clone()).or_insert(0) += d;
+        }
+        state.retain(|_, d| *d != 0);
+        out.insert(day.clone(), state.clone());
+    }
+    out
+}
+
+/// The hash key every test run uses.
+pub const KEY: &str = "integration-test-key";
+
+/// Runs `ringlead run` on `lake` into `out` with extra flags; returns the output (any status).
+pub fn run_job(lake: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["run", "--input", lake.to_str().unwrap(), "--output", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    bin().args(&args).env("RINGLEAD_HASH_KEY", KEY).output().expect("the binary runs")
+}
+
+/// As `run_job`, asserting success.
+pub fn run_job_ok(lake: &Path, out: &Path, extra: &[&str]) -> Output {
+    let o = run_job(lake, out, extra);
+    assert!(o.status.success(), "run failed:\n{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    o
+}
+
+/// Copies a lake's partitions of days `<= last` (and its ground truth) to `to`.
+pub fn copy_lake_until(from: &Path, to: &Path, last: &str) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let table = entry.unwrap().path();
+        let name = table.file_name().unwrap().to_string_lossy().into_owned();
+        for part in std::fs::read_dir(&table).unwrap() {
+            let part = part.unwrap().path();
+            let pname = part.file_name().unwrap().to_string_lossy().into_owned();
+            let keep = name == "_truth" || pname.strip_prefix("dt=").is_some_and(|d| d <= last);
+            if !keep {
+                continue;
+            }
+            let dest = to.join(&name).join(&pname);
+            if part.is_dir() {
+                std::fs::create_dir_all(&dest).unwrap();
+                for f in std::fs::read_dir(&part).unwrap() {
+                    let f = f.unwrap().path();
+                    std::fs::copy(&f, dest.join(f.file_name().unwrap())).unwrap();
+                }
+            } else {
+                std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+                std::fs::copy(&part, &dest).unwrap();
+            }
+        }
+    }
+}
+
+/// Every file below `dir` with its bytes.
+pub fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p.strip_prefix(dir).unwrap().display().to_string(), std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
