@@ -34,7 +34,12 @@ pub enum LayoutError {
 
 impl Layout {
     /// Resolves the layout from flags/config values and, for the index, the environment.
-    pub fn resolve(threads: usize, processes: usize, index: Option<usize>, hosts: Option<&Path>) -> Result<Layout, LayoutError> {
+    pub fn resolve(
+        threads: usize,
+        processes: usize,
+        index: Option<usize>,
+        hosts: Option<&Path>,
+    ) -> Result<Layout, LayoutError> {
         if processes <= 1 {
             return Ok(Layout { threads: threads.max(1), processes: 1, process: 0, hosts: Vec::new() });
         }
@@ -76,7 +81,10 @@ impl Layout {
         };
         let mut worker = timely::WorkerConfig::default();
         // Merge arrangement batches while idle, so memory levels off between days.
-        differential_dataflow::configure(&mut worker, &differential_dataflow::Config::default().idle_merge_effort(Some(1000)));
+        differential_dataflow::configure(
+            &mut worker,
+            &differential_dataflow::Config::default().idle_merge_effort(Some(1000)),
+        );
         timely::Config { communication, worker }
     }
 }
@@ -100,7 +108,9 @@ mod tests {
 
     #[test]
     fn index_comes_from_launcher_variables() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| move |k: &str| pairs.iter().find(|p| p.0 == k).map(|p| p.1.to_owned());
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| pairs.iter().find(|p| p.0 == k).map(|p| p.1.to_owned())
+        };
         assert_eq!(index_from_env(env(&[("RINGLEAD_PROCESS_INDEX", "2"), ("SLURM_PROCID", "5")])), Some(2));
         assert_eq!(index_from_env(env(&[("SLURM_PROCID", "5")])), Some(5));
         assert_eq!(index_from_env(env(&[("HOSTNAME", "ringlead-workers-3")])), Some(3));

@@ -119,10 +119,7 @@ impl Default for IdentityConfig {
             ("ship_from", weak(20)),
             ("return_address", weak(20)),
         ];
-        IdentityConfig {
-            min_weak_kinds: 2,
-            kinds: kinds.into_iter().map(|(k, c)| (k.to_owned(), c)).collect(),
-        }
+        IdentityConfig { min_weak_kinds: 2, kinds: kinds.into_iter().map(|(k, c)| (k.to_owned(), c)).collect() }
     }
 }
 
@@ -313,16 +310,14 @@ impl ModelConfig {
 
 /// Reads a TOML file into `T`, naming the file (and serde's key and line) on error.
 pub fn parse_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
     toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })
 }
 
 /// Reads a hosts file: one `host:port` a line, line i for process i; blank lines and `#`
 /// comments are skipped.
 pub fn read_hosts(path: &Path) -> Result<Vec<String>, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
     let mut hosts = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("").trim();
@@ -404,7 +399,8 @@ mod tests {
     fn model_weights_must_name_features() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("model.toml");
-        std::fs::write(&path, "bias = -3.0\nlead_threshold = 0.8\nupdate_step = 0.05\n[weights]\nshoe_size = 1.0\n").unwrap();
+        std::fs::write(&path, "bias = -3.0\nlead_threshold = 0.8\nupdate_step = 0.05\n[weights]\nshoe_size = 1.0\n")
+            .unwrap();
         let err = ModelConfig::load(&path).unwrap_err().to_string();
         assert!(err.contains("weights.shoe_size") && err.contains("not a feature"), "{err}");
     }

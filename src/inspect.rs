@@ -47,10 +47,16 @@ pub fn inspect(root: &Path) -> anyhow::Result<String> {
     let days = listing.days();
     writeln!(o, "lake {}", root.display())?;
     match (ready.first(), ready.last()) {
-        (Some(a), Some(b)) => writeln!(o, "ready days: {} ({a} .. {b}); days with any partition: {}", ready.len(), days.len())?,
+        (Some(a), Some(b)) => {
+            writeln!(o, "ready days: {} ({a} .. {b}); days with any partition: {}", ready.len(), days.len())?
+        }
         _ => writeln!(o, "ready days: none; days with any partition: {}", days.len())?,
     }
-    writeln!(o, "{:<16} {:>6} {:>6} {:>6} {:>7} {:>12} {:>10}", "table", "parts", "done", "files", "groups", "rows", "MiB")?;
+    writeln!(
+        o,
+        "{:<16} {:>6} {:>6} {:>6} {:>7} {:>12} {:>10}",
+        "table", "parts", "done", "files", "groups", "rows", "MiB"
+    )?;
     for (table, s) in &stats {
         writeln!(
             o,

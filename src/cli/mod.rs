@@ -156,7 +156,8 @@ pub fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("RINGLEAD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+    let _ =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
 }
 
 /// Runs a parsed command line.
@@ -164,7 +165,8 @@ pub fn run(args: Args) -> Result<()> {
     match args.command {
         Command::Generate(g) => run_generate(g),
         Command::Inspect(i) => {
-            let report = crate::inspect::inspect(&i.lake).with_context(|| format!("inspecting {}", i.lake.display()))?;
+            let report =
+                crate::inspect::inspect(&i.lake).with_context(|| format!("inspecting {}", i.lake.display()))?;
             print!("{report}");
             Ok(())
         }

@@ -41,8 +41,10 @@ pub fn aggregate<'s>(s: &TableStates<'s>, settings: &Settings) -> Aggregates<'s>
     let w = settings.window_days;
 
     // Orders in the window: count and GMV, distinct buyers, and presence (for `known`).
-    let order_sums = s.orders.clone().explode(|o| Some((o.seller, (1isize, o.amount_cents as isize)))).consolidate_stream();
-    let orders = window(order_sums, w).count_total().map(|(seller, (n, gmv))| (seller, Frag::Orders(n as i64, gmv as i64)));
+    let order_sums =
+        s.orders.clone().explode(|o| Some((o.seller, (1isize, o.amount_cents as isize)))).consolidate_stream();
+    let orders =
+        window(order_sums, w).count_total().map(|(seller, (n, gmv))| (seller, Frag::Orders(n as i64, gmv as i64)));
     let buyer_days = s.orders.clone().map(|o| (o.seller, o.buyer)).consolidate_stream();
     let buyers = window(buyer_days, w)
         .distinct_total()
@@ -62,13 +64,16 @@ pub fn aggregate<'s>(s: &TableStates<'s>, settings: &Settings) -> Aggregates<'s>
             Some((
                 f.seller,
                 // DD implements diffs for tuples of up to four: nest them.
-                ((one(FeedbackKind::CounterfeitComplaint), one(FeedbackKind::UserReport)), (one(FeedbackKind::Review), rating, isize::from(rated))),
+                (
+                    (one(FeedbackKind::CounterfeitComplaint), one(FeedbackKind::UserReport)),
+                    (one(FeedbackKind::Review), rating, isize::from(rated)),
+                ),
             ))
         })
         .consolidate_stream();
-    let feedback = window(fb_sums, w)
-        .count_total()
-        .map(|(seller, ((cc, rep), (rev, sum, n)))| (seller, Frag::Feedback(cc as i64, rep as i64, rev as i64, sum as i64, n as i64)));
+    let feedback = window(fb_sums, w).count_total().map(|(seller, ((cc, rep), (rev, sum, n)))| {
+        (seller, Frag::Feedback(cc as i64, rep as i64, rev as i64, sum as i64, n as i64))
+    });
     let feedback_sellers = window(s.feedback.clone().map(|f| f.seller).consolidate_stream(), w);
 
     // Active listings; branded and low-priced ones through the reference prices.
@@ -108,8 +113,8 @@ pub fn aggregate<'s>(s: &TableStates<'s>, settings: &Settings) -> Aggregates<'s>
         .map(|(seller, _)| seller)
         .count_total();
     let new = new_counts
-        .map(|(seller, n)| (seller, (n as isize, 0isize)))
-        .concat(new_brands.map(|(seller, n)| (seller, (0isize, n as isize))))
+        .map(|(seller, n)| (seller, (n, 0isize)))
+        .concat(new_brands.map(|(seller, n)| (seller, (0isize, n))))
         .explode(|(seller, c)| Some((seller, c)))
         .count_total()
         .map(|(seller, (n, b))| (seller, Frag::New(n as i64, b as i64)));

@@ -69,9 +69,12 @@ impl Features {
                 Frag::Orders(n, gmv) => (f.orders, f.gmv_cents) = (n, gmv),
                 Frag::Buyers(n) => f.buyers = n,
                 Frag::Feedback(cc, rep, rev, sum, n) => {
-                    (f.counterfeit_complaints, f.reports, f.reviews, f.rating_sum, f.rated_reviews) = (cc, rep, rev, sum, n)
+                    (f.counterfeit_complaints, f.reports, f.reviews, f.rating_sum, f.rated_reviews) =
+                        (cc, rep, rev, sum, n)
                 }
-                Frag::Listings(a, b, low) => (f.active_listings, f.branded_listings, f.low_price_listings) = (a, b, low),
+                Frag::Listings(a, b, low) => {
+                    (f.active_listings, f.branded_listings, f.low_price_listings) = (a, b, low)
+                }
                 Frag::Logo(bits) => f.logo_bits = Some(bits),
                 Frag::New(n, b) => (f.new_listings, f.new_brands) = (n, b),
                 Frag::Young(y) => f.young_account = y,

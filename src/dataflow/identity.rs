@@ -44,10 +44,7 @@ pub fn rings<'s>(identity: Coll<'s, IdentityKey>, known: Coll<'s, Seller>, setti
         .count_total()
         .filter(move |(_, n)| *n >= min_weak)
         .map(|(pair, _)| pair);
-    let edges = strong_links
-        .concat(weak_links)
-        .distinct_total()
-        .flat_map(|(a, b)| [(a, b), (b, a)]);
+    let edges = strong_links.concat(weak_links).distinct_total().flat_map(|(a, b)| [(a, b), (b, a)]);
 
     // Every known seller starts as its own label; labels flow along links, the least wins.
     let nodes = known.map(|s| (s, s));

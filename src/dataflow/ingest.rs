@@ -61,6 +61,9 @@ impl<'s, K: ExchangeData, V: ExchangeData> IngestedTable<'s, K, V> {
     }
 }
 
+/// Each pending day's rows, with the capability to emit that day's changes.
+type Stash<K, V> = BTreeMap<Time, (Capability<Time>, Vec<Raw<K, V>>)>;
+
 /// The per-worker state of one table: its share of the keys.
 struct TableState<K, V> {
     mode: TableMode,
@@ -140,39 +143,48 @@ impl<K: Hash + Eq + Ord + Clone, V: Clone + PartialEq> TableState<K, V> {
 }
 
 /// Ingests one table read in `mode`; with `first_adds`, also reports each key's first appearance.
-pub fn ingest<'s, K, V>(raw: RawStream<'s, K, V>, mode: TableMode, first_adds: bool, name: &str) -> IngestedTable<'s, K, V>
+pub fn ingest<'s, K, V>(
+    raw: RawStream<'s, K, V>,
+    mode: TableMode,
+    first_adds: bool,
+    name: &str,
+) -> IngestedTable<'s, K, V>
 where
     K: ExchangeData + Hash + Hashable,
     V: ExchangeData,
 {
     let exchange = Exchange::new(|r: &Raw<K, V>| r.0.hashed().into());
     let updates = raw
-        .unary_frontier::<CapacityContainerBuilder<Vec<(Ingested<K, V>, Time, isize)>>, _, _, _>(exchange, name, move |_cap, _info| {
-            let mut stash: BTreeMap<Time, (Capability<Time>, Vec<Raw<K, V>>)> = BTreeMap::new();
-            let mut state = TableState { mode, current: HashMap::new(), seen: first_adds.then(HashSet::new) };
-            let mut out = Vec::new();
-            move |(input, frontier), output| {
-                input.for_each_stamp(|cap, data| {
-                    let Some(cap) = cap.retain_least(output.output_index()) else { return };
-                    let entry = stash.entry(*cap.time()).or_insert_with(|| (cap.clone(), Vec::new()));
-                    for batch in data {
-                        entry.1.append(batch);
-                    }
-                });
-                // Days complete in order: the frontier has passed them.
-                while let Some((&day, _)) = stash.first_key_value() {
-                    if frontier.less_equal(&day) {
-                        break;
-                    }
-                    let (cap, rows) = stash.remove(&day).expect("first key");
-                    state.apply_day(rows, &mut out);
-                    let mut session = output.session(&cap);
-                    for (x, diff) in out.drain(..) {
-                        session.give((x, day, diff));
+        .unary_frontier::<CapacityContainerBuilder<Vec<(Ingested<K, V>, Time, isize)>>, _, _, _>(
+            exchange,
+            name,
+            move |_cap, _info| {
+                let mut stash: Stash<K, V> = BTreeMap::new();
+                let mut state = TableState { mode, current: HashMap::new(), seen: first_adds.then(HashSet::new) };
+                let mut out = Vec::new();
+                move |(input, frontier), output| {
+                    input.for_each_stamp(|cap, data| {
+                        let Some(cap) = cap.retain_least(output.output_index()) else { return };
+                        let entry = stash.entry(*cap.time()).or_insert_with(|| (cap.clone(), Vec::new()));
+                        for batch in data {
+                            entry.1.append(batch);
+                        }
+                    });
+                    // Days complete in order: the frontier has passed them.
+                    while let Some((&day, _)) = stash.first_key_value() {
+                        if frontier.less_equal(&day) {
+                            break;
+                        }
+                        let (cap, rows) = stash.remove(&day).expect("first key");
+                        state.apply_day(rows, &mut out);
+                        let mut session = output.session(&cap);
+                        for (x, diff) in out.drain(..) {
+                            session.give((x, day, diff));
+                        }
                     }
                 }
-            }
-        })
+            },
+        )
         .as_collection();
     IngestedTable { updates }
 }
@@ -185,7 +197,10 @@ mod tests {
         Prov { file: 0, row }
     }
 
-    fn day(state: &mut TableState<i64, &'static str>, rows: Vec<Raw<i64, &'static str>>) -> Vec<(Ingested<i64, &'static str>, isize)> {
+    fn day(
+        state: &mut TableState<i64, &'static str>,
+        rows: Vec<Raw<i64, &'static str>>,
+    ) -> Vec<(Ingested<i64, &'static str>, isize)> {
         let mut out = Vec::new();
         state.apply_day(rows, &mut out);
         out.sort();
@@ -210,8 +225,14 @@ mod tests {
     #[test]
     fn duplicated_keys_reject_every_row_of_the_key() {
         let mut s = TableState { mode: TableMode::Changes, current: HashMap::new(), seen: None };
-        let out = day(&mut s, vec![(1, "a", Some(Op::Add), p(3)), (1, "a", Some(Op::Add), p(7)), (2, "b", Some(Op::Add), p(5))]);
-        assert_eq!(out, vec![(Ingested::Row(2, "b"), 1), (Ingested::Duplicate(p(3)), 1), (Ingested::Duplicate(p(7)), 1)]);
+        let out = day(
+            &mut s,
+            vec![(1, "a", Some(Op::Add), p(3)), (1, "a", Some(Op::Add), p(7)), (2, "b", Some(Op::Add), p(5))],
+        );
+        assert_eq!(
+            out,
+            vec![(Ingested::Row(2, "b"), 1), (Ingested::Duplicate(p(3)), 1), (Ingested::Duplicate(p(7)), 1)]
+        );
     }
 
     #[test]
@@ -230,7 +251,11 @@ mod tests {
             ]
         );
         // A key whose rows are duplicated is absent that day.
-        let out = day(&mut s, vec![(1, "a", None, p(0)), (1, "a", None, p(1)), (2, "B", None, p(2)), (4, "d", None, p(3))]);
-        assert_eq!(out, vec![(Ingested::Row(1, "a"), -1), (Ingested::Duplicate(p(0)), 1), (Ingested::Duplicate(p(1)), 1)]);
+        let out =
+            day(&mut s, vec![(1, "a", None, p(0)), (1, "a", None, p(1)), (2, "B", None, p(2)), (4, "d", None, p(3))]);
+        assert_eq!(
+            out,
+            vec![(Ingested::Row(1, "a"), -1), (Ingested::Duplicate(p(0)), 1), (Ingested::Duplicate(p(1)), 1)]
+        );
     }
 }

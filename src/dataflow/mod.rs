@@ -177,32 +177,40 @@ where
     L: FnMut(D, Time, R) -> I + 'static,
 {
     c.inner
-        .unary::<timely::container::CapacityContainerBuilder<Vec<(D2, Time, R)>>, _, _, _>(Pipeline, name, move |_, _| {
-            move |input, output| {
-                input.for_each_stamp(|cap, data| {
-                    let mut out: Vec<(D2, Time, R)> = Vec::new();
-                    for batch in data {
-                        for (d, t, r) in batch.drain(..) {
-                            out.extend(logic(d, t, r));
+        .unary::<timely::container::CapacityContainerBuilder<Vec<(D2, Time, R)>>, _, _, _>(
+            Pipeline,
+            name,
+            move |_, _| {
+                move |input, output| {
+                    input.for_each_stamp(|cap, data| {
+                        let mut out: Vec<(D2, Time, R)> = Vec::new();
+                        for batch in data {
+                            for (d, t, r) in batch.drain(..) {
+                                out.extend(logic(d, t, r));
+                            }
                         }
-                    }
-                    out.sort_by_key(|x| x.1);
-                    let mut times: Vec<Time> = out.iter().map(|x| x.1).collect();
-                    times.dedup();
-                    let caps: CapabilitySet<Time> = times.iter().map(|t| cap.delayed(t, output.output_index())).collect();
-                    let mut session = output.session(&caps);
-                    for x in out {
-                        session.give(x);
-                    }
-                });
-            }
-        })
+                        out.sort_by_key(|x| x.1);
+                        let mut times: Vec<Time> = out.iter().map(|x| x.1).collect();
+                        times.dedup();
+                        let caps: CapabilitySet<Time> =
+                            times.iter().map(|t| cap.delayed(t, output.output_index())).collect();
+                        let mut session = output.session(&caps);
+                        for x in out {
+                            session.give(x);
+                        }
+                    });
+                }
+            },
+        )
         .as_collection()
 }
 
 /// A seller's registration date as the young-account flag over time: young while
 /// `registered_on > D - young_days`, i.e. before day `registered_on + young_days`.
-pub fn young_flags<'s>(registered: Coll<'s, (Seller, Option<i32>)>, young_days: i32) -> Coll<'s, (Seller, Option<bool>)> {
+pub fn young_flags<'s>(
+    registered: Coll<'s, (Seller, Option<i32>)>,
+    young_days: i32,
+) -> Coll<'s, (Seller, Option<bool>)> {
     flat_map_timed(registered, "YoungAccount", move |(s, reg), t, r| {
         let mut out = Vec::with_capacity(3);
         match reg {

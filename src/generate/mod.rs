@@ -13,8 +13,8 @@ mod world;
 pub use tables::{Keyed, Style};
 pub use world::{Class, CATEGORIES, STRONG, WEAK};
 
-use crate::lake::write::{mark_success, write_parquet, Codec, Encoding, WriteError};
 use crate::lake::partition_dir;
+use crate::lake::write::{mark_success, write_parquet, Codec, Encoding, WriteError};
 use crate::model::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -206,7 +206,11 @@ fn write_day(opts: &GenerateOptions, world: &mut World, day: Day, d: u32) -> Res
     let world: &World = world;
     let market = Market::new(world, day, d);
     let mode = |t: Table| opts.modes[&t];
-    let price_row = |(b, c): &(String, String), p: i64| BrandPriceRow { brand: b.clone(), category: c.clone(), reference_price_cents: p };
+    let price_row = |(b, c): &(String, String), p: i64| BrandPriceRow {
+        brand: b.clone(),
+        category: c.clone(),
+        reference_price_cents: p,
+    };
     let prices_state: Vec<BrandPriceRow> = match mode(Table::BrandPrices) {
         TableMode::Snapshot => world.brand_prices.iter().map(|(k, p)| price_row(k, *p)).collect(),
         _ => price_changes.iter().map(|(k, p, _)| price_row(k, *p)).collect(),
@@ -246,7 +250,8 @@ fn write_day(opts: &GenerateOptions, world: &mut World, day: Day, d: u32) -> Res
             push_files(&mut tasks, opts, day, d, rows, Some(ops), bad.listings.iter().collect());
         }
     }
-    let price_ops = (mode(Table::BrandPrices) == TableMode::Changes).then(|| price_changes.iter().map(|c| c.2).collect());
+    let price_ops =
+        (mode(Table::BrandPrices) == TableMode::Changes).then(|| price_changes.iter().map(|c| c.2).collect());
     push_files(&mut tasks, opts, day, d, prices_state.iter().collect(), price_ops, Vec::new());
     // Labels: an optional table; some days have no partition at all.
     let labels_written = d % 7 != 3;
@@ -260,7 +265,7 @@ fn write_day(opts: &GenerateOptions, world: &mut World, day: Day, d: u32) -> Res
     let chunk_outputs = &chunk_outputs;
     let market = &market;
     let bad = &bad;
-    for c in 0..files {
+    for (c, slot) in chunk_outputs.iter().enumerate() {
         let n = market.orders / files + usize::from(c < market.orders % files);
         let start = first_id + offset as i64;
         offset += n;
@@ -273,7 +278,7 @@ fn write_day(opts: &GenerateOptions, world: &mut World, day: Day, d: u32) -> Res
             }
             let dir = partition_dir(&opts.out, Table::Orders.as_str(), day);
             write_file(opts, &dir, c, d, &rows, None)?;
-            *chunk_outputs[c].lock().expect("no panics while writing") = Some(traffic.feedback);
+            *slot.lock().expect("no panics while writing") = Some(traffic.feedback);
             Ok(FileDone { table: Table::Orders, rows: rows.len() as u64, rings_sold: traffic.rings_sold })
         }));
     }
@@ -360,7 +365,14 @@ fn push_files<'a, R: Rows + Sync>(
 }
 
 /// Writes one data file of a partition, in the encoding and style this (table, day, file) gets.
-fn write_file<R: Rows>(opts: &GenerateOptions, dir: &Path, file: usize, d: u32, rows: &[&R], ops: Option<&[Op]>) -> Result<(), GenerateError> {
+fn write_file<R: Rows>(
+    opts: &GenerateOptions,
+    dir: &Path,
+    file: usize,
+    d: u32,
+    rows: &[&R],
+    ops: Option<&[Op]>,
+) -> Result<(), GenerateError> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -369,9 +381,12 @@ fn write_file<R: Rows>(opts: &GenerateOptions, dir: &Path, file: usize, d: u32, 
     let i = t + d as usize + file;
     let (encoding, style) = if opts.variety {
         let codec = [Codec::Snappy, Codec::Zstd, Codec::Gzip, Codec::None][i % 4];
-        (Encoding { codec, dictionary: i % 2 == 0, row_group_rows: opts.row_group_rows }, Style::varied(i))
+        (Encoding { codec, dictionary: i.is_multiple_of(2), row_group_rows: opts.row_group_rows }, Style::varied(i))
     } else {
-        (Encoding { codec: opts.codec, dictionary: opts.dictionary, row_group_rows: opts.row_group_rows }, Style::CANONICAL)
+        (
+            Encoding { codec: opts.codec, dictionary: opts.dictionary, row_group_rows: opts.row_group_rows },
+            Style::CANONICAL,
+        )
     };
     let batch = batch(rows, ops, style);
     write_parquet(&dir.join(format!("part-{file:05}.parquet")), &[batch], encoding)?;
@@ -408,12 +423,7 @@ struct BadRows {
 
 impl BadRows {
     fn plant(world: &World, d: u32, n: usize) -> BadRows {
-        let mut bad = BadRows {
-            orders: Vec::new(),
-            feedback: Vec::new(),
-            identity: Vec::new(),
-            listings: Vec::new(),
-        };
+        let mut bad = BadRows { orders: Vec::new(), feedback: Vec::new(), identity: Vec::new(), listings: Vec::new() };
         let Some(s) = world.sellers.iter().find(|s| s.open && !s.listings.is_empty()) else { return bad };
         let listing = ListingId(s.listings[0]);
         // Far above the order-id sequence, so a bad order never collides with a good one.
@@ -438,7 +448,12 @@ impl BadRows {
                     bad.orders.push(order(2_000, 1));
                     bad.orders.push(order(2_100, 1));
                 }
-                3 => bad.feedback.push(FeedbackRow { seller_id: s.id, listing_id: Some(listing), kind: FeedbackKind::Review, rating: Some(9) }),
+                3 => bad.feedback.push(FeedbackRow {
+                    seller_id: s.id,
+                    listing_id: Some(listing),
+                    kind: FeedbackKind::Review,
+                    rating: Some(9),
+                }),
                 4 => bad.identity.push(IdentityRow {
                     seller_id: s.id,
                     kind: "email".to_owned(),

@@ -279,7 +279,8 @@ mod tests {
 
     #[test]
     fn styles_keep_values() {
-        let rows = [FeedbackRow { seller_id: SellerId(5), listing_id: None, kind: FeedbackKind::Review, rating: Some(4) }];
+        let rows =
+            [FeedbackRow { seller_id: SellerId(5), listing_id: None, kind: FeedbackKind::Review, rating: Some(4) }];
         let refs: Vec<_> = rows.iter().collect();
         for i in 0..12 {
             let b = batch(&refs, None, Style::varied(i));

@@ -85,7 +85,12 @@ impl<'w> Market<'w> {
             let mut push = |rng: &mut ChaCha8Rng, kind, rating| {
                 // Shop-level complaints and reports name no listing.
                 let on_listing = kind == FeedbackKind::Review || rng.random_bool(0.9);
-                out.feedback.push(FeedbackRow { seller_id: s.id, listing_id: on_listing.then_some(listing), kind, rating });
+                out.feedback.push(FeedbackRow {
+                    seller_id: s.id,
+                    listing_id: on_listing.then_some(listing),
+                    kind,
+                    rating,
+                });
             };
             if rng.random_bool(rates.counterfeit_complaint) {
                 push(&mut rng, FeedbackKind::CounterfeitComplaint, None);

@@ -35,7 +35,11 @@ pub fn write(
     std::fs::create_dir_all(dir).map_err(|source| GenerateError::Io { path: dir.to_owned(), source })?;
     let enc = Encoding::default();
 
-    let rings: Vec<_> = world.rings.iter().filter(|r| r.start <= opts.start.plus(opts.days as i32 - 1) && (r.counterfeit || !r.members.is_empty())).collect();
+    let rings: Vec<_> = world
+        .rings
+        .iter()
+        .filter(|r| r.start <= opts.start.plus(opts.days as i32 - 1) && (r.counterfeit || !r.members.is_empty()))
+        .collect();
     let started: Vec<_> = rings.iter().filter(|r| !r.members.is_empty() || r.parent.is_some()).collect();
     write_parquet(
         &dir.join("rings.parquet"),
@@ -87,10 +91,8 @@ pub fn write(
         enc,
     )?;
 
-    let bad: BTreeMap<String, BTreeMap<String, u64>> = bad_by_day
-        .iter()
-        .map(|(d, t)| (d.to_string(), t.iter().map(|(t, n)| (t.to_string(), *n)).collect()))
-        .collect();
+    let bad: BTreeMap<String, BTreeMap<String, u64>> =
+        bad_by_day.iter().map(|(d, t)| (d.to_string(), t.iter().map(|(t, n)| (t.to_string(), *n)).collect())).collect();
     let manifest = serde_json::json!({
         "generator": "ringlead generate",
         "options": opts,

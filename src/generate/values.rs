@@ -20,8 +20,7 @@ pub fn id_card(n: u64) -> String {
     let s = scramble(n, 7);
     let regions = ["110101", "310104", "440106", "440304", "330106", "350322", "320102", "510104"];
     let region = regions[(n % regions.len() as u64) as usize];
-    let born = chrono::NaiveDate::from_ymd_opt(1965, 1, 1).expect("valid date")
-        + chrono::Days::new(s / 1000);
+    let born = chrono::NaiveDate::from_ymd_opt(1965, 1, 1).expect("valid date") + chrono::Days::new(s / 1000);
     let body = format!("{region}{}{:03}", born.format("%Y%m%d"), s % 1000);
     const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     let sum: u32 = body.bytes().zip(WEIGHTS).map(|(b, w)| (b - b'0') as u32 * w).sum();
@@ -44,7 +43,7 @@ pub fn payment_account(n: u64) -> String {
 /// A 16 or 19-digit bank card number with a valid Luhn check digit.
 pub fn bank_card(n: u64) -> String {
     let body = format!("62{:013}", scramble(n, 13));
-    let body = if n % 3 == 0 { format!("{body}{:03}", n % 997) } else { body };
+    let body = if n.is_multiple_of(3) { format!("{body}{:03}", n % 997) } else { body };
     format!("{body}{}", luhn_digit(&body))
 }
 
@@ -57,7 +56,11 @@ fn luhn_digit(body: &str) -> u32 {
             let d = (b - b'0') as u32;
             if i % 2 == 0 {
                 let x = d * 2;
-                if x > 9 { x - 9 } else { x }
+                if x > 9 {
+                    x - 9
+                } else {
+                    x
+                }
             } else {
                 d
             }
@@ -75,7 +78,10 @@ pub fn device(n: u64) -> String {
 
 /// A public-looking IPv4 address, distinct for distinct `n` below 2^29.
 pub fn ip(n: u64) -> String {
-    let firsts = [36u64, 39, 58, 59, 60, 61, 101, 106, 110, 112, 113, 114, 115, 116, 117, 119, 120, 121, 122, 123, 124, 125, 180, 182, 183, 211, 218, 219, 220, 221, 222, 223];
+    let firsts = [
+        36u64, 39, 58, 59, 60, 61, 101, 106, 110, 112, 113, 114, 115, 116, 117, 119, 120, 121, 122, 123, 124, 125, 180,
+        182, 183, 211, 218, 219, 220, 221, 222, 223,
+    ];
     let s = scramble(n, 7) + (n / 10_000_000) * 10_000_000;
     let first = firsts[(s % 32) as usize];
     let r = s / 32;
@@ -84,8 +90,17 @@ pub fn ip(n: u64) -> String {
 
 /// Provinces (with a weight) a seller or warehouse is in.
 pub const PROVINCES: &[(&str, u32)] = &[
-    ("GD", 30), ("ZJ", 20), ("FJ", 10), ("JS", 10), ("SH", 6), ("BJ", 5),
-    ("SD", 5), ("HN", 4), ("HB", 3), ("SC", 4), ("HE", 3),
+    ("GD", 30),
+    ("ZJ", 20),
+    ("FJ", 10),
+    ("JS", 10),
+    ("SH", 6),
+    ("BJ", 5),
+    ("SD", 5),
+    ("HN", 4),
+    ("HB", 3),
+    ("SC", 4),
+    ("HE", 3),
 ];
 
 /// A dispatch location code such as `CN-GD-WH123456` (`WH` warehouse, `FA` factory,
@@ -105,28 +120,49 @@ const CITIES: &[(&str, &str, &[&str])] = &[
     ("SH", "Shanghai", &["Minhang", "Pudong", "Jiading"]),
 ];
 const STREETS: &[&str] = &[
-    "Xingfu", "Renmin", "Jiefang", "Zhongshan", "Huaqiang", "Jinqiao", "Chunfeng",
-    "Binhe", "Changjiang", "Heping", "Wenhua", "Xinhua", "Yongan", "Fuqiang",
+    "Xingfu",
+    "Renmin",
+    "Jiefang",
+    "Zhongshan",
+    "Huaqiang",
+    "Jinqiao",
+    "Chunfeng",
+    "Binhe",
+    "Changjiang",
+    "Heping",
+    "Wenhua",
+    "Xinhua",
+    "Yongan",
+    "Fuqiang",
 ];
 
 /// A return address, distinct for distinct `n`.
 pub fn return_address(n: u64, province: &str) -> String {
     let s = scramble(n, 9);
     let cities: Vec<_> = CITIES.iter().filter(|c| c.0 == province).collect();
-    let (_, city, districts) = if cities.is_empty() { CITIES[(s % CITIES.len() as u64) as usize] } else { *cities[(s % cities.len() as u64) as usize] };
+    let (_, city, districts) = if cities.is_empty() {
+        CITIES[(s % CITIES.len() as u64) as usize]
+    } else {
+        *cities[(s % cities.len() as u64) as usize]
+    };
     let district = districts[(s / 7 % districts.len() as u64) as usize];
     let street = STREETS[(s / 31 % STREETS.len() as u64) as usize];
     // Building and room numbers carry the counter, so the address is unique.
-    format!("Room {}, Building {}, No. {} {street} Road, {district} District, {city}", 100 + n % 2900, 1 + n / 2900 % 40, 1 + n / 116_000)
+    format!(
+        "Room {}, Building {}, No. {} {street} Road, {district} District, {city}",
+        100 + n % 2900,
+        1 + n / 2900 % 40,
+        1 + n / 116_000
+    )
 }
 
 const ADJECTIVES: &[&str] = &[
-    "Golden", "Happy", "Lucky", "Bright", "Eastern", "Silver", "Star", "Blue", "Jade",
-    "Sunny", "Royal", "Fresh", "Smart", "Urban", "Grand", "Prime", "Lotus", "Harmony",
+    "Golden", "Happy", "Lucky", "Bright", "Eastern", "Silver", "Star", "Blue", "Jade", "Sunny", "Royal", "Fresh",
+    "Smart", "Urban", "Grand", "Prime", "Lotus", "Harmony",
 ];
 const NOUNS: &[&str] = &[
-    "Trading", "Fashion", "Outlet", "Boutique", "Goods", "Store", "Mall", "Shop", "Emporium",
-    "Select", "Home", "Style", "Direct", "Depot", "Corner", "House", "Market",
+    "Trading", "Fashion", "Outlet", "Boutique", "Goods", "Store", "Mall", "Shop", "Emporium", "Select", "Home",
+    "Style", "Direct", "Depot", "Corner", "House", "Market",
 ];
 
 /// A shop name.
@@ -137,8 +173,8 @@ pub fn shop_name(rng: &mut impl Rng) -> String {
 }
 
 const SYLLABLES: &[&str] = &[
-    "va", "lo", "ri", "ne", "ka", "sto", "mar", "bel", "ti", "zo", "an", "que", "ro", "sa",
-    "lin", "dor", "fe", "mi", "lux", "ven", "ora", "el", "cas", "ni",
+    "va", "lo", "ri", "ne", "ka", "sto", "mar", "bel", "ti", "zo", "an", "que", "ro", "sa", "lin", "dor", "fe", "mi",
+    "lux", "ven", "ora", "el", "cas", "ni",
 ];
 
 /// A brand name made of syllables, unique per `n` below 24^3.
@@ -147,7 +183,7 @@ pub fn brand_name(n: usize) -> String {
     let mut s = String::new();
     s.push_str(SYLLABLES[n % k]);
     s.push_str(SYLLABLES[(n / k + 7) % k]);
-    if n >= k * k || n % 3 == 0 {
+    if n >= k * k || n.is_multiple_of(3) {
         s.push_str(SYLLABLES[(n / (k * k) + 3) % k]);
     }
     let mut c = s.chars();

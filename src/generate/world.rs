@@ -525,7 +525,13 @@ impl World {
                 edges.push(self.link(rng, members[i - 1], members[i], true));
             }
             for &s in &members {
-                self.memberships.push(Membership { ring: id, operation: id, seller: self.sellers[s].id, since: day, until: None });
+                self.memberships.push(Membership {
+                    ring: id,
+                    operation: id,
+                    seller: self.sellers[s].id,
+                    since: day,
+                    until: None,
+                });
             }
             self.rings.push(Ring {
                 id,
@@ -622,7 +628,19 @@ impl World {
         let r = &self.rings[ring];
         let stealthy = r.stealthy;
         let origin = r.origins.choose(rng).expect("a ring has origins").clone();
-        let province = r.origins[0].split('-').nth(1).map(|p| if p == "FJ" { "FJ" } else if p == "ZJ" { "ZJ" } else { "GD" }).unwrap_or("GD");
+        let province = r.origins[0]
+            .split('-')
+            .nth(1)
+            .map(|p| {
+                if p == "FJ" {
+                    "FJ"
+                } else if p == "ZJ" {
+                    "ZJ"
+                } else {
+                    "GD"
+                }
+            })
+            .unwrap_or("GD");
         let main_cat = rng.random_range(0..CATEGORIES.len());
         let categories = vec![main_cat, rng.random_range(0..CATEGORIES.len())];
         let s = Seller {
@@ -657,7 +675,11 @@ impl World {
         }
         self.add_identity(idx, "ship_from", origin);
         // ...and mostly fresh accounts, some bought with an old registration date.
-        let registered = if rng.random_bool(0.7) { day.plus(-rng.random_range(0..10)) } else { day.plus(-rng.random_range(200..2000)) };
+        let registered = if rng.random_bool(0.7) {
+            day.plus(-rng.random_range(0..10))
+        } else {
+            day.plus(-rng.random_range(200..2000))
+        };
         self.register(rng, idx, Some(registered), day);
         for _ in 0..rng.random_range(2..6) {
             self.add_listing(rng, idx, day);
@@ -833,7 +855,13 @@ impl World {
         for &m in &side {
             self.sellers[m].ring = Some(new);
             self.end_membership(self.sellers[m].id, day);
-            self.memberships.push(Membership { ring: new_id, operation, seller: self.sellers[m].id, since: day, until: None });
+            self.memberships.push(Membership {
+                ring: new_id,
+                operation,
+                seller: self.sellers[m].id,
+                since: day,
+                until: None,
+            });
         }
         let template = &self.rings[r];
         let ring = Ring {
@@ -861,7 +889,13 @@ impl World {
         while i < seen.len() {
             let x = seen[i];
             for e in &self.rings[r].edges {
-                let y = if e.a == x { e.b } else if e.b == x { e.a } else { continue };
+                let y = if e.a == x {
+                    e.b
+                } else if e.b == x {
+                    e.a
+                } else {
+                    continue;
+                };
                 if !seen.contains(&y) {
                     seen.push(y);
                 }
@@ -966,10 +1000,14 @@ impl World {
             }
         }
         // The growing office gains a shop every third day and becomes an `ip` hub.
-        if d % 3 == 0 {
+        if d.is_multiple_of(3) {
             for _ in 0..8 {
                 let s = rng.random_range(0..n);
-                if !self.sellers[s].shared_ip && self.sellers[s].open && self.sellers[s].class == Class::Honest && self.sellers[s].ring.is_none() {
+                if !self.sellers[s].shared_ip
+                    && self.sellers[s].open
+                    && self.sellers[s].class == Class::Honest
+                    && self.sellers[s].ring.is_none()
+                {
                     let ip = self.growing_office_ip.clone();
                     self.replace_value(s, "ip", ip);
                     self.sellers[s].shared_ip = true;

@@ -103,9 +103,7 @@ impl LakeListing {
 
     /// Whether every required table has a complete partition of `day`.
     pub fn is_ready(&self, day: Day) -> bool {
-        self.tables.iter().all(|(table, parts)| {
-            table.is_optional() || parts.get(&day).is_some_and(|p| p.complete)
-        })
+        self.tables.iter().all(|(table, parts)| table.is_optional() || parts.get(&day).is_some_and(|p| p.complete))
     }
 
     /// Every day some table has a partition of, ascending.

@@ -10,12 +10,11 @@ use crate::lake::schema::{self, Column, Family};
 use crate::model::*;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
-    Date32Type, Date64Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type,
-    UInt16Type, UInt32Type, UInt64Type, UInt8Type,
+    Date32Type, Date64Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type,
+    UInt32Type, UInt64Type, UInt8Type,
 };
 use arrow_array::{
-    Array, ArrowPrimitiveType, BooleanArray, LargeStringArray, RecordBatch, StringArray,
-    StringViewArray,
+    Array, ArrowPrimitiveType, BooleanArray, LargeStringArray, RecordBatch, StringArray, StringViewArray,
 };
 use arrow_schema::{ArrowError, DataType, Schema};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -52,40 +51,16 @@ pub enum ReadError {
     Open { file: String, source: io::Error },
     #[error("{file} is not a readable Parquet file: {source}")]
     NotParquet { file: String, source: ParquetError },
-    #[error(
-        "{file}: column `{column}` is missing; table {table} needs it{}",
-        op_note(column)
-    )]
-    MissingColumn {
-        file: String,
-        table: Table,
-        column: &'static str,
-    },
+    #[error("{file}: column `{column}` is missing; table {table} needs it{}", op_note(column))]
+    MissingColumn { file: String, table: Table, column: &'static str },
     #[error("{file}: column `{column}` occurs {count} times; it must occur once")]
-    DuplicateColumn {
-        file: String,
-        column: &'static str,
-        count: usize,
-    },
+    DuplicateColumn { file: String, column: &'static str, count: usize },
     #[error("{file}: column `{column}` must be {expected}, but the file stores it as Arrow type {found}")]
-    WrongType {
-        file: String,
-        column: &'static str,
-        expected: &'static str,
-        found: String,
-    },
+    WrongType { file: String, column: &'static str, expected: &'static str, found: String },
     #[error("{file}: no row group {index}; the file has {count}")]
-    NoSuchRowGroup {
-        file: String,
-        index: usize,
-        count: usize,
-    },
+    NoSuchRowGroup { file: String, index: usize, count: usize },
     #[error("{file}: cannot decode the rows from row {row} on: {source}")]
-    Decode {
-        file: String,
-        row: i64,
-        source: ArrowError,
-    },
+    Decode { file: String, row: i64, source: ArrowError },
 }
 
 fn op_note(column: &str) -> &'static str {
@@ -149,16 +124,10 @@ pub trait LakeRow: Sized {
 /// (file, row group) with it. Errors name the file by `path` as given.
 pub fn row_groups(path: &Path) -> Result<usize, ReadError> {
     let name = || path.to_string_lossy().into_owned();
-    let file = File::open(path).map_err(|source| ReadError::Open {
-        file: name(),
-        source,
-    })?;
+    let file = File::open(path).map_err(|source| ReadError::Open { file: name(), source })?;
     let meta = ParquetMetaDataReader::new()
         .parse_and_finish(&file)
-        .map_err(|source| ReadError::NotParquet {
-            file: name(),
-            source,
-        })?;
+        .map_err(|source| ReadError::NotParquet { file: name(), source })?;
     Ok(meta.num_row_groups())
 }
 
@@ -174,19 +143,9 @@ pub fn read_file<R: LakeRow>(
     row_groups: Option<&[usize]>,
     kinds: &dyn Fn(&str) -> bool,
 ) -> Result<FileRows<R>, ReadError> {
-    let name = path
-        .strip_prefix(root)
-        .unwrap_or(path)
-        .to_string_lossy()
-        .into_owned();
-    let file = File::open(path).map_err(|source| ReadError::Open {
-        file: name.clone(),
-        source,
-    })?;
-    let not_parquet = |source| ReadError::NotParquet {
-        file: name.clone(),
-        source,
-    };
+    let name = path.strip_prefix(root).unwrap_or(path).to_string_lossy().into_owned();
+    let file = File::open(path).map_err(|source| ReadError::Open { file: name.clone(), source })?;
+    let not_parquet = |source| ReadError::NotParquet { file: name.clone(), source };
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(not_parquet)?;
     let plan = Plan::resolve(R::TABLE, with_op, builder.schema(), &name)?;
 
@@ -197,11 +156,7 @@ pub fn read_file<R: LakeRow>(
         None => (0..count).collect(),
     };
     if let Some(&index) = groups.iter().find(|&&g| g >= count) {
-        return Err(ReadError::NoSuchRowGroup {
-            file: name,
-            index,
-            count,
-        });
+        return Err(ReadError::NoSuchRowGroup { file: name, index, count });
     }
     let mut starts = Vec::with_capacity(count);
     let mut next = 0i64;
@@ -209,10 +164,7 @@ pub fn read_file<R: LakeRow>(
         starts.push(next);
         next += rg.num_rows();
     }
-    let segments: Vec<(i64, i64)> = groups
-        .iter()
-        .map(|&g| (starts[g], meta.row_group(g).num_rows()))
-        .collect();
+    let segments: Vec<(i64, i64)> = groups.iter().map(|&g| (starts[g], meta.row_group(g).num_rows())).collect();
     let expected: i64 = segments.iter().map(|s| s.1).sum();
 
     let mask = ProjectionMask::roots(builder.parquet_schema(), plan.roots.iter().copied());
@@ -223,30 +175,19 @@ pub fn read_file<R: LakeRow>(
         .build()
         .map_err(not_parquet)?;
 
-    let mut out = FileRows {
-        rows: Vec::with_capacity(expected.max(0) as usize),
-        rejects: Vec::new(),
-        rows_read: 0,
-    };
+    let mut out = FileRows { rows: Vec::with_capacity(expected.max(0) as usize), rejects: Vec::new(), rows_read: 0 };
     let mut numbers = RowNumbers::new(segments);
     for batch in reader {
-        let batch = batch.map_err(|source| ReadError::Decode {
-            file: name.clone(),
-            row: numbers.peek(),
-            source,
-        })?;
+        let batch = batch.map_err(|source| ReadError::Decode { file: name.clone(), row: numbers.peek(), source })?;
         let view = BatchView::new(&batch, &plan, kinds, &name)?;
         for i in 0..batch.num_rows() {
             let row = numbers.next_row();
             let decoded = R::from_batch(&view, i).and_then(|r| Ok((r, view.op(i)?)));
             match decoded {
                 Ok((r, op)) => out.rows.push((row, r, op)),
-                Err(why) => out.rejects.push(Reject {
-                    table: R::TABLE,
-                    file: name.clone(),
-                    row,
-                    reason: why.to_string(),
-                }),
+                Err(why) => {
+                    out.rejects.push(Reject { table: R::TABLE, file: name.clone(), row, reason: why.to_string() })
+                }
             }
         }
         out.rows_read += batch.num_rows() as u64;
@@ -266,37 +207,20 @@ struct Plan {
 }
 
 impl Plan {
-    fn resolve(
-        table: Table,
-        with_op: bool,
-        schema: &Schema,
-        file: &str,
-    ) -> Result<Plan, ReadError> {
+    fn resolve(table: Table, with_op: bool, schema: &Schema, file: &str) -> Result<Plan, ReadError> {
         let mut specs = schema::columns(table).to_vec();
         if with_op {
             specs.push(schema::OP);
         }
         let mut indices = Vec::with_capacity(specs.len());
         for spec in &specs {
-            let mut found = schema
-                .fields()
-                .iter()
-                .enumerate()
-                .filter(|(_, f)| f.name() == spec.name);
+            let mut found = schema.fields().iter().enumerate().filter(|(_, f)| f.name() == spec.name);
             let Some((index, field)) = found.next() else {
-                return Err(ReadError::MissingColumn {
-                    file: file.to_owned(),
-                    table,
-                    column: spec.name,
-                });
+                return Err(ReadError::MissingColumn { file: file.to_owned(), table, column: spec.name });
             };
             let others = found.count();
             if others > 0 {
-                return Err(ReadError::DuplicateColumn {
-                    file: file.to_owned(),
-                    column: spec.name,
-                    count: others + 1,
-                });
+                return Err(ReadError::DuplicateColumn { file: file.to_owned(), column: spec.name, count: others + 1 });
             }
             if !accepts(spec.family, field.data_type()) {
                 return Err(wrong_type(file, spec, field.data_type()));
@@ -305,16 +229,8 @@ impl Plan {
         }
         let mut roots = indices.clone();
         roots.sort_unstable();
-        let positions = indices
-            .iter()
-            .map(|i| roots.partition_point(|r| r < i))
-            .collect();
-        Ok(Plan {
-            specs,
-            with_op,
-            positions,
-            roots,
-        })
+        let positions = indices.iter().map(|i| roots.partition_point(|r| r < i)).collect();
+        Ok(Plan { specs, with_op, positions, roots })
     }
 }
 
@@ -336,10 +252,7 @@ fn accepts(family: Family, ty: &DataType) -> bool {
         return true;
     }
     match family {
-        Family::Int(_) => matches!(
-            ty,
-            Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | UInt64
-        ),
+        Family::Int(_) => matches!(ty, Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | UInt64),
         Family::Float => matches!(ty, Float32 | Float64),
         Family::Date => matches!(ty, Date32 | Date64),
         Family::Str => match ty {
@@ -361,19 +274,11 @@ struct RowNumbers {
 
 impl RowNumbers {
     fn new(segments: Vec<(i64, i64)>) -> RowNumbers {
-        RowNumbers {
-            segments,
-            segment: 0,
-            done: 0,
-        }
+        RowNumbers { segments, segment: 0, done: 0 }
     }
 
     fn skip_exhausted(&mut self) {
-        while self
-            .segments
-            .get(self.segment)
-            .is_some_and(|s| self.done >= s.1)
-        {
+        while self.segments.get(self.segment).is_some_and(|s| self.done >= s.1) {
             self.segment += 1;
             self.done = 0;
         }
@@ -382,9 +287,7 @@ impl RowNumbers {
     /// The number the next row will get (for error messages).
     fn peek(&mut self) -> i64 {
         self.skip_exhausted();
-        self.segments
-            .get(self.segment)
-            .map_or(-1, |s| s.0 + self.done)
+        self.segments.get(self.segment).map_or(-1, |s| s.0 + self.done)
     }
 
     fn next_row(&mut self) -> i64 {
@@ -420,10 +323,7 @@ impl<T: Copy> Prim<'_, T> {
 
 /// The logical validity of an array as a Boolean array (no nulls: `None`).
 fn validity(array: &dyn Array) -> Option<BooleanArray> {
-    array
-        .logical_nulls()
-        .filter(|n| n.null_count() > 0)
-        .map(|n| BooleanArray::new(n.into_inner(), None))
+    array.logical_nulls().filter(|n| n.null_count() > 0).map(|n| BooleanArray::new(n.into_inner(), None))
 }
 
 fn widen<T>(array: &dyn Array) -> Option<Vec<i64>>
@@ -431,14 +331,7 @@ where
     T: ArrowPrimitiveType,
     T::Native: Into<i64>,
 {
-    Some(
-        array
-            .as_primitive_opt::<T>()?
-            .values()
-            .iter()
-            .map(|&v| v.into())
-            .collect(),
-    )
+    Some(array.as_primitive_opt::<T>()?.values().iter().map(|&v| v.into()).collect())
 }
 
 fn ints(array: &dyn Array) -> Option<Prim<'_, i64>> {
@@ -461,32 +354,19 @@ fn ints(array: &dyn Array) -> Option<Prim<'_, i64>> {
         }
         _ => return None,
     };
-    Some(Prim {
-        values,
-        valid: validity(array),
-        too_big,
-    })
+    Some(Prim { values, valid: validity(array), too_big })
 }
 
 fn floats(array: &dyn Array) -> Option<Prim<'_, f64>> {
     let values = match array.data_type() {
         DataType::Null => Cow::Owned(vec![0.0; array.len()]),
         DataType::Float64 => Cow::Borrowed(&array.as_primitive_opt::<Float64Type>()?.values()[..]),
-        DataType::Float32 => Cow::Owned(
-            array
-                .as_primitive_opt::<Float32Type>()?
-                .values()
-                .iter()
-                .map(|&v| f64::from(v))
-                .collect(),
-        ),
+        DataType::Float32 => {
+            Cow::Owned(array.as_primitive_opt::<Float32Type>()?.values().iter().map(|&v| f64::from(v)).collect())
+        }
         _ => return None,
     };
-    Some(Prim {
-        values,
-        valid: validity(array),
-        too_big: None,
-    })
+    Some(Prim { values, valid: validity(array), too_big: None })
 }
 
 fn dates(array: &dyn Array) -> Option<Prim<'_, i32>> {
@@ -494,49 +374,27 @@ fn dates(array: &dyn Array) -> Option<Prim<'_, i32>> {
     // A `Day` must be printable (chrono's calendar spans about +-262,000 years); a DATE beyond
     // that is corrupt input and would panic wherever the day is shown.
     let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
-    let first = chrono::NaiveDate::MIN
-        .signed_duration_since(epoch)
-        .num_days();
-    let last = chrono::NaiveDate::MAX
-        .signed_duration_since(epoch)
-        .num_days();
+    let first = chrono::NaiveDate::MIN.signed_duration_since(epoch).num_days();
+    let last = chrono::NaiveDate::MAX.signed_duration_since(epoch).num_days();
     let outside = |d: i64| d < first || d > last;
     let (values, days): (Cow<'_, [i32]>, Vec<i64>) = match array.data_type() {
         DataType::Null => (Cow::Owned(vec![0; array.len()]), Vec::new()),
         DataType::Date32 => {
             let values = &array.as_primitive_opt::<Date32Type>()?.values()[..];
             if !values.iter().any(|&d| outside(d.into())) {
-                return Some(Prim {
-                    values: Cow::Borrowed(values),
-                    valid: validity(array),
-                    too_big: None,
-                });
+                return Some(Prim { values: Cow::Borrowed(values), valid: validity(array), too_big: None });
             }
-            (
-                Cow::Borrowed(values),
-                values.iter().map(|&d| i64::from(d)).collect(),
-            )
+            (Cow::Borrowed(values), values.iter().map(|&d| i64::from(d)).collect())
         }
         DataType::Date64 => {
-            let days: Vec<i64> = array
-                .as_primitive_opt::<Date64Type>()?
-                .values()
-                .iter()
-                .map(|&ms| ms.div_euclid(MS_PER_DAY))
-                .collect();
+            let days: Vec<i64> =
+                array.as_primitive_opt::<Date64Type>()?.values().iter().map(|&ms| ms.div_euclid(MS_PER_DAY)).collect();
             (Cow::Owned(days.iter().map(|&d| d as i32).collect()), days)
         }
         _ => return None,
     };
-    let too_big = days
-        .iter()
-        .any(|&d| outside(d))
-        .then(|| days.iter().map(|&d| outside(d)).collect());
-    Some(Prim {
-        values,
-        valid: validity(array),
-        too_big,
-    })
+    let too_big = days.iter().any(|&d| outside(d)).then(|| days.iter().map(|&d| outside(d)).collect());
+    Some(Prim { values, valid: validity(array), too_big })
 }
 
 /// A string column in any of its layouts.
@@ -595,10 +453,7 @@ fn strs(array: &dyn Array) -> Option<Strs<'_>> {
         DataType::Null => StrData::Empty,
         _ => StrData::plain(array)?,
     };
-    Some(Strs {
-        data,
-        valid: validity(array),
-    })
+    Some(Strs { data, valid: validity(array) })
 }
 
 impl<'a> Strs<'a> {
@@ -654,20 +509,13 @@ impl<'a> BatchView<'a> {
         } else {
             None
         };
-        Ok(BatchView {
-            specs: &plan.specs[..cols.len()],
-            cols,
-            op,
-            kinds,
-        })
+        Ok(BatchView { specs: &plan.specs[..cols.len()], cols, op, kinds })
     }
 
     #[inline]
     fn int_at(&self, k: usize, i: usize) -> Result<Option<i64>, Invalid> {
         match &self.cols[k] {
-            Col::Int(c) => c
-                .get(i)
-                .map_err(|()| Invalid::OutOfRange(self.specs[k].name)),
+            Col::Int(c) => c.get(i).map_err(|()| Invalid::OutOfRange(self.specs[k].name)),
             _ => wrong_family(self.specs[k].name),
         }
     }
@@ -683,21 +531,13 @@ impl<'a> BatchView<'a> {
     /// A required column's value: a null rejects the row.
     #[inline]
     fn required<T>(&self, k: usize, v: Option<T>) -> Result<T, Invalid> {
-        debug_assert!(
-            !self.specs[k].nullable,
-            "{} is nullable",
-            self.specs[k].name
-        );
+        debug_assert!(!self.specs[k].nullable, "{} is nullable", self.specs[k].name);
         v.ok_or(Invalid::Null(self.specs[k].name))
     }
 
     #[inline]
     fn optional<T>(&self, k: usize, v: Option<T>) -> Option<T> {
-        debug_assert!(
-            self.specs[k].nullable,
-            "{} is not nullable",
-            self.specs[k].name
-        );
+        debug_assert!(self.specs[k].nullable, "{} is not nullable", self.specs[k].name);
         v
     }
 
@@ -724,9 +564,7 @@ impl<'a> BatchView<'a> {
     #[inline]
     fn opt_float(&self, k: usize, i: usize) -> Result<Option<f64>, Invalid> {
         let v = match &self.cols[k] {
-            Col::Float(c) => c
-                .get(i)
-                .map_err(|()| Invalid::OutOfRange(self.specs[k].name))?,
+            Col::Float(c) => c.get(i).map_err(|()| Invalid::OutOfRange(self.specs[k].name))?,
             _ => wrong_family(self.specs[k].name),
         };
         Ok(self.optional(k, v))
@@ -735,9 +573,7 @@ impl<'a> BatchView<'a> {
     #[inline]
     fn opt_date(&self, k: usize, i: usize) -> Result<Option<Day>, Invalid> {
         let v = match &self.cols[k] {
-            Col::Date(c) => c
-                .get(i)
-                .map_err(|()| Invalid::OutOfRange(self.specs[k].name))?,
+            Col::Date(c) => c.get(i).map_err(|()| Invalid::OutOfRange(self.specs[k].name))?,
             _ => wrong_family(self.specs[k].name),
         };
         Ok(self.optional(k, v).map(Day))
@@ -745,12 +581,7 @@ impl<'a> BatchView<'a> {
 
     /// A required enum column; `what` names it in the reason (the value itself may be personal).
     #[inline]
-    fn parse<T: std::str::FromStr>(
-        &self,
-        k: usize,
-        i: usize,
-        what: &'static str,
-    ) -> Result<T, Invalid> {
+    fn parse<T: std::str::FromStr>(&self, k: usize, i: usize, what: &'static str) -> Result<T, Invalid> {
         self.str(k, i)?.parse().map_err(|_| Invalid::Unknown(what))
     }
 
@@ -787,13 +618,7 @@ impl LakeRow for SellerRow {
         let region = b.str(2, i)?;
         let registered_on = b.opt_date(3, i)?;
         let status = b.parse(4, i, "status")?;
-        Ok(SellerRow {
-            seller_id,
-            shop_name: shop_name.to_owned(),
-            region: region.to_owned(),
-            registered_on,
-            status,
-        })
+        Ok(SellerRow { seller_id, shop_name: shop_name.to_owned(), region: region.to_owned(), registered_on, status })
     }
 }
 
@@ -805,11 +630,7 @@ impl LakeRow for IdentityRow {
         if !(b.kinds)(kind) {
             return Err(Invalid::Unknown("kind"));
         }
-        Ok(IdentityRow {
-            seller_id,
-            kind: kind.to_owned(),
-            value: b.str(2, i)?.to_owned(),
-        })
+        Ok(IdentityRow { seller_id, kind: kind.to_owned(), value: b.str(2, i)?.to_owned() })
     }
 }
 
@@ -851,15 +672,7 @@ impl LakeRow for OrderRow {
         let quantity = i32::try_from(quantity).map_err(|_| Invalid::OutOfRange("quantity"))?;
         let amount_cents = non_negative(b.int(5, i)?, "amount_cents")?;
         let ship_from = b.str(6, i)?.to_owned();
-        Ok(OrderRow {
-            order_id,
-            seller_id,
-            listing_id,
-            buyer_id,
-            quantity,
-            amount_cents,
-            ship_from,
-        })
+        Ok(OrderRow { order_id, seller_id, listing_id, buyer_id, quantity, amount_cents, ship_from })
     }
 }
 
@@ -874,12 +687,7 @@ impl LakeRow for FeedbackRow {
             Some(r @ 1..=5) => Some(r as i32),
             Some(_) => return Err(Invalid::RatingOutOfRange),
         };
-        Ok(FeedbackRow {
-            seller_id,
-            listing_id,
-            kind,
-            rating,
-        })
+        Ok(FeedbackRow { seller_id, listing_id, kind, rating })
     }
 }
 
@@ -889,21 +697,14 @@ impl LakeRow for BrandPriceRow {
         let brand = b.str(0, i)?;
         let category = b.str(1, i)?;
         let reference_price_cents = non_negative(b.int(2, i)?, "reference_price_cents")?;
-        Ok(BrandPriceRow {
-            brand: brand.to_owned(),
-            category: category.to_owned(),
-            reference_price_cents,
-        })
+        Ok(BrandPriceRow { brand: brand.to_owned(), category: category.to_owned(), reference_price_cents })
     }
 }
 
 impl LakeRow for LabelRow {
     const TABLE: Table = Table::Labels;
     fn from_batch(b: &BatchView<'_>, i: usize) -> Result<Self, Invalid> {
-        Ok(LabelRow {
-            seller_id: SellerId(b.int(0, i)?),
-            label: b.parse(1, i, "label")?,
-        })
+        Ok(LabelRow { seller_id: SellerId(b.int(0, i)?), label: b.parse(1, i, "label")? })
     }
 }
 
@@ -912,9 +713,8 @@ mod tests {
     use super::*;
     use arrow_array::types::ArrowDictionaryKeyType;
     use arrow_array::{
-        ArrayRef, Date32Array, Date64Array, DictionaryArray, Float32Array, Float64Array,
-        Int16Array, Int32Array, Int64Array, Int8Array, StructArray, UInt16Array, UInt32Array,
-        UInt64Array, UInt8Array,
+        ArrayRef, Date32Array, Date64Array, DictionaryArray, Float32Array, Float64Array, Int16Array, Int32Array,
+        Int64Array, Int8Array, StructArray, UInt16Array, UInt32Array, UInt64Array, UInt8Array,
     };
     use arrow_schema::Field;
     use parquet::arrow::ArrowWriter;
@@ -929,19 +729,11 @@ mod tests {
 
     /// Writes one file of `columns` (all nullable), in row groups of `group_rows` when given.
     fn write(path: &Path, columns: Vec<(&str, ArrayRef)>, group_rows: Option<usize>) {
-        let fields: Vec<Field> = columns
-            .iter()
-            .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
-            .collect();
+        let fields: Vec<Field> = columns.iter().map(|(n, a)| Field::new(*n, a.data_type().clone(), true)).collect();
         let schema = Arc::new(Schema::new(fields));
-        let batch =
-            RecordBatch::try_new(schema.clone(), columns.into_iter().map(|c| c.1).collect())
-                .unwrap();
-        let props = WriterProperties::builder()
-            .set_max_row_group_row_count(group_rows)
-            .build();
-        let mut writer =
-            ArrowWriter::try_new(File::create(path).unwrap(), schema, Some(props)).unwrap();
+        let batch = RecordBatch::try_new(schema.clone(), columns.into_iter().map(|c| c.1).collect()).unwrap();
+        let props = WriterProperties::builder().set_max_row_group_row_count(group_rows).build();
+        let mut writer = ArrowWriter::try_new(File::create(path).unwrap(), schema, Some(props)).unwrap();
         writer.write(&batch).unwrap();
         writer.close().unwrap();
     }
@@ -949,9 +741,7 @@ mod tests {
     fn int_array(v: &[Option<i64>], ty: &DataType) -> ArrayRef {
         macro_rules! prim {
             ($array:ty, $native:ty) => {
-                Arc::new(<$array>::from_iter(
-                    v.iter().map(|x| x.map(|x| x as $native)),
-                ))
+                Arc::new(<$array>::from_iter(v.iter().map(|x| x.map(|x| x as $native))))
             };
         }
         match ty {
@@ -977,22 +767,11 @@ mod tests {
             DataType::LargeUtf8 => Arc::new(LargeStringArray::from(v.to_vec())),
             DataType::Utf8View => Arc::new(StringViewArray::from(v.to_vec())),
             DataType::Dictionary(key, value) => {
-                let distinct: Vec<&str> = v
-                    .iter()
-                    .flatten()
-                    .copied()
-                    .collect::<BTreeSet<_>>()
-                    .into_iter()
-                    .collect();
-                let keys: Vec<Option<i64>> = v
-                    .iter()
-                    .map(|s| s.map(|s| distinct.iter().position(|d| *d == s).unwrap() as i64))
-                    .collect();
+                let distinct: Vec<&str> = v.iter().flatten().copied().collect::<BTreeSet<_>>().into_iter().collect();
+                let keys: Vec<Option<i64>> =
+                    v.iter().map(|s| s.map(|s| distinct.iter().position(|d| *d == s).unwrap() as i64)).collect();
                 let keys = int_array(&keys, key);
-                let values = str_array(
-                    &distinct.iter().map(|s| Some(*s)).collect::<Vec<_>>(),
-                    value,
-                );
+                let values = str_array(&distinct.iter().map(|s| Some(*s)).collect::<Vec<_>>(), value);
                 match key.as_ref() {
                     DataType::Int8 => dict::<Int8Type>(&keys, values),
                     DataType::Int16 => dict::<Int16Type>(&keys, values),
@@ -1041,10 +820,7 @@ mod tests {
     }
 
     fn reasons<R>(f: &FileRows<R>) -> Vec<(i64, &str)> {
-        f.rejects
-            .iter()
-            .map(|r| (r.row, r.reason.as_str()))
-            .collect()
+        f.rejects.iter().map(|r| (r.row, r.reason.as_str())).collect()
     }
 
     /// Orders whose every value fits an Int8, so that every integer width can hold them.
@@ -1057,18 +833,7 @@ mod tests {
             ("buyer_id", ints(&[30, 31, 30, 33])),
             ("quantity", ints(&[1, 2, 1, 5])),
             ("amount_cents", ints(&[99, 0, 127, 50])),
-            (
-                "ship_from",
-                str_array(
-                    &[
-                        Some("CN-GD-WH1"),
-                        Some("CN-GD-WH1"),
-                        Some("DE-BE-P7"),
-                        Some(""),
-                    ],
-                    string,
-                ),
-            ),
+            ("ship_from", str_array(&[Some("CN-GD-WH1"), Some("CN-GD-WH1"), Some("DE-BE-P7"), Some("")], string)),
         ]
     }
 
@@ -1076,39 +841,21 @@ mod tests {
         let days = [Some(20_454), None, Some(-3)];
         let registered: ArrayRef = match date {
             DataType::Date32 => Arc::new(Date32Array::from(days.to_vec())),
-            _ => Arc::new(Date64Array::from_iter(
-                days.iter().map(|d| d.map(|d| d as i64 * 86_400_000)),
-            )),
+            _ => Arc::new(Date64Array::from_iter(days.iter().map(|d| d.map(|d| d as i64 * 86_400_000)))),
         };
         vec![
-            (
-                "seller_id",
-                int_array(&[Some(1), Some(2), Some(3)], &DataType::Int64),
-            ),
-            (
-                "shop_name",
-                str_array(&[Some("Shop A"), Some("商店"), Some("Shop A")], string),
-            ),
-            (
-                "region",
-                str_array(&[Some("CN"), Some("DE"), Some("CN")], string),
-            ),
+            ("seller_id", int_array(&[Some(1), Some(2), Some(3)], &DataType::Int64)),
+            ("shop_name", str_array(&[Some("Shop A"), Some("商店"), Some("Shop A")], string)),
+            ("region", str_array(&[Some("CN"), Some("DE"), Some("CN")], string)),
             ("registered_on", registered),
-            (
-                "status",
-                str_array(&[Some("active"), Some("closed"), Some("active")], string),
-            ),
+            ("status", str_array(&[Some("active"), Some("closed"), Some("active")], string)),
         ]
     }
 
     #[test]
     fn every_representation_decodes_to_the_same_rows() {
         let dir = tempfile::tempdir().unwrap();
-        write(
-            &dir.path().join("canonical.parquet"),
-            order_columns(&DataType::Int64, &DataType::Utf8),
-            None,
-        );
+        write(&dir.path().join("canonical.parquet"), order_columns(&DataType::Int64, &DataType::Utf8), None);
         let expected = valid(read::<OrderRow>(dir.path(), "canonical.parquet", false).unwrap());
         assert_eq!(expected.len(), 4);
         assert_eq!(expected[3].1.ship_from, "");
@@ -1117,27 +864,18 @@ mod tests {
                 let name = format!("o-{n}-{m}.parquet");
                 write(&dir.path().join(&name), order_columns(int, string), None);
                 // The file must come back in the layout written, or this would test nothing.
-                let stored = ParquetRecordBatchReaderBuilder::try_new(
-                    File::open(dir.path().join(&name)).unwrap(),
-                )
-                .unwrap();
+                let stored =
+                    ParquetRecordBatchReaderBuilder::try_new(File::open(dir.path().join(&name)).unwrap()).unwrap();
                 let stored = stored.schema();
-                assert_eq!(
-                    stored.field_with_name("ship_from").unwrap().data_type(),
-                    string
-                );
+                assert_eq!(stored.field_with_name("ship_from").unwrap().data_type(), string);
                 assert_eq!(stored.field_with_name("quantity").unwrap().data_type(), int);
-                let got = read::<OrderRow>(dir.path(), &name, false)
-                    .unwrap_or_else(|e| panic!("{int} / {string}: {e}"));
+                let got =
+                    read::<OrderRow>(dir.path(), &name, false).unwrap_or_else(|e| panic!("{int} / {string}: {e}"));
                 assert_eq!(valid(got), expected, "{int} / {string}");
             }
         }
 
-        write(
-            &dir.path().join("s.parquet"),
-            seller_columns(&DataType::Utf8, &DataType::Date32),
-            None,
-        );
+        write(&dir.path().join("s.parquet"), seller_columns(&DataType::Utf8, &DataType::Date32), None);
         let expected = valid(read::<SellerRow>(dir.path(), "s.parquet", false).unwrap());
         assert_eq!(expected[0].1.registered_on, Some(Day(20_454)));
         assert_eq!(expected[1].1.registered_on, None);
@@ -1146,63 +884,27 @@ mod tests {
             for date in [DataType::Date32, DataType::Date64] {
                 let name = format!("s-{m}-{date}.parquet");
                 write(&dir.path().join(&name), seller_columns(string, &date), None);
-                let got = read::<SellerRow>(dir.path(), &name, false)
-                    .unwrap_or_else(|e| panic!("{string}: {e}"));
+                let got = read::<SellerRow>(dir.path(), &name, false).unwrap_or_else(|e| panic!("{string}: {e}"));
                 assert_eq!(valid(got), expected, "{string} / {date}");
             }
         }
 
         let listing = |float: ArrayRef| {
             vec![
-                (
-                    "listing_id",
-                    int_array(&[Some(1), Some(2)], &DataType::Int32),
-                ),
-                (
-                    "seller_id",
-                    int_array(&[Some(1), Some(1)], &DataType::Int16),
-                ),
-                (
-                    "brand",
-                    str_array(
-                        &[None, Some("Acme")],
-                        &dict_of(DataType::Int32, DataType::Utf8),
-                    ),
-                ),
-                (
-                    "category",
-                    str_array(&[Some("toys"), Some("toys")], &DataType::Utf8),
-                ),
-                (
-                    "price_cents",
-                    int_array(&[Some(0), Some(1999)], &DataType::UInt32),
-                ),
+                ("listing_id", int_array(&[Some(1), Some(2)], &DataType::Int32)),
+                ("seller_id", int_array(&[Some(1), Some(1)], &DataType::Int16)),
+                ("brand", str_array(&[None, Some("Acme")], &dict_of(DataType::Int32, DataType::Utf8))),
+                ("category", str_array(&[Some("toys"), Some("toys")], &DataType::Utf8)),
+                ("price_cents", int_array(&[Some(0), Some(1999)], &DataType::UInt32)),
                 ("logo_mismatch", float),
             ]
         };
-        write(
-            &dir.path().join("l64.parquet"),
-            listing(Arc::new(Float64Array::from(vec![Some(0.5), None]))),
-            None,
-        );
-        write(
-            &dir.path().join("l32.parquet"),
-            listing(Arc::new(Float32Array::from(vec![Some(0.5), None]))),
-            None,
-        );
+        write(&dir.path().join("l64.parquet"), listing(Arc::new(Float64Array::from(vec![Some(0.5), None]))), None);
+        write(&dir.path().join("l32.parquet"), listing(Arc::new(Float32Array::from(vec![Some(0.5), None]))), None);
         let l64 = valid(read::<ListingRow>(dir.path(), "l64.parquet", false).unwrap());
-        assert_eq!(
-            l64,
-            valid(read::<ListingRow>(dir.path(), "l32.parquet", false).unwrap())
-        );
-        assert_eq!(
-            (l64[0].1.brand.as_deref(), l64[0].1.logo_mismatch),
-            (None, Some(0.5))
-        );
-        assert_eq!(
-            (l64[1].1.brand.as_deref(), l64[1].1.logo_mismatch),
-            (Some("Acme"), None)
-        );
+        assert_eq!(l64, valid(read::<ListingRow>(dir.path(), "l32.parquet", false).unwrap()));
+        assert_eq!((l64[0].1.brand.as_deref(), l64[0].1.logo_mismatch), (None, Some(0.5)));
+        assert_eq!((l64[1].1.brand.as_deref(), l64[1].1.logo_mismatch), (Some("Acme"), None));
     }
 
     #[test]
@@ -1210,44 +912,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let nulls = || -> ArrayRef { Arc::new(arrow_array::NullArray::new(2)) };
         let columns = vec![
-            (
-                "listing_id",
-                int_array(&[Some(1), Some(2)], &DataType::Int64),
-            ),
-            (
-                "seller_id",
-                int_array(&[Some(1), Some(1)], &DataType::Int64),
-            ),
+            ("listing_id", int_array(&[Some(1), Some(2)], &DataType::Int64)),
+            ("seller_id", int_array(&[Some(1), Some(1)], &DataType::Int64)),
             ("brand", nulls()),
-            (
-                "category",
-                str_array(&[Some("toys"), Some("toys")], &DataType::Utf8),
-            ),
-            (
-                "price_cents",
-                int_array(&[Some(5), Some(5)], &DataType::Int64),
-            ),
+            ("category", str_array(&[Some("toys"), Some("toys")], &DataType::Utf8)),
+            ("price_cents", int_array(&[Some(5), Some(5)], &DataType::Int64)),
             ("logo_mismatch", nulls()),
         ];
         write(&dir.path().join("l.parquet"), columns, None);
         let rows = valid(read::<ListingRow>(dir.path(), "l.parquet", false).unwrap());
-        assert!(rows
-            .iter()
-            .all(|r| r.1.brand.is_none() && r.1.logo_mismatch.is_none()));
+        assert!(rows.iter().all(|r| r.1.brand.is_none() && r.1.logo_mismatch.is_none()));
 
-        let columns = vec![
-            ("seller_id", nulls()),
-            ("label", str_array(&[Some("legit"); 2], &DataType::Utf8)),
-        ];
+        let columns = vec![("seller_id", nulls()), ("label", str_array(&[Some("legit"); 2], &DataType::Utf8))];
         write(&dir.path().join("b.parquet"), columns, None);
         let f = read::<LabelRow>(dir.path(), "b.parquet", false).unwrap();
-        assert_eq!(
-            reasons(&f),
-            [
-                (0, "null in column seller_id"),
-                (1, "null in column seller_id")
-            ]
-        );
+        assert_eq!(reasons(&f), [(0, "null in column seller_id"), (1, "null in column seller_id")]);
     }
 
     #[test]
@@ -1259,13 +938,8 @@ mod tests {
             Arc::new(Field::new("x", DataType::Int64, true)),
             int_array(&[Some(1), Some(2), Some(3), Some(4)], &DataType::Int64),
         )]));
-        let mut shuffled = vec![
-            ("nested", nested),
-            (
-                "note",
-                str_array(&[None, Some("x"), None, None], &DataType::Utf8),
-            ),
-        ];
+        let mut shuffled =
+            vec![("nested", nested), ("note", str_array(&[None, Some("x"), None, None], &DataType::Utf8))];
         shuffled.extend(columns.into_iter().rev());
         // An `op` column is an extra column too when the table is not read in changes mode.
         shuffled.push(("op", str_array(&[Some("zap"); 4], &DataType::Utf8)));
@@ -1283,29 +957,15 @@ mod tests {
         let mut columns = order_columns(&DataType::Int64, &DataType::Utf8);
         columns.retain(|c| c.0 != "buyer_id");
         write(&sub.join("part-0.parquet"), columns, None);
-        let err = read_file::<OrderRow>(
-            dir.path(),
-            &sub.join("part-0.parquet"),
-            false,
-            None,
-            &any_kind,
-        )
-        .unwrap_err();
+        let err = read_file::<OrderRow>(dir.path(), &sub.join("part-0.parquet"), false, None, &any_kind).unwrap_err();
         assert_eq!(
             err.to_string(),
             "orders/dt=2026-01-01/part-0.parquet: column `buyer_id` is missing; table orders needs it"
         );
 
-        write(
-            &dir.path().join("l.parquet"),
-            vec![("seller_id", int_array(&[Some(1)], &DataType::Int64))],
-            None,
-        );
+        write(&dir.path().join("l.parquet"), vec![("seller_id", int_array(&[Some(1)], &DataType::Int64))], None);
         let err = read::<LabelRow>(dir.path(), "l.parquet", false).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "l.parquet: column `label` is missing; table labels needs it"
-        );
+        assert_eq!(err.to_string(), "l.parquet: column `label` is missing; table labels needs it");
 
         let ids = vec![
             ("seller_id", int_array(&[Some(1)], &DataType::Int64)),
@@ -1325,10 +985,7 @@ mod tests {
     fn wrong_type_names_file_column_and_types() {
         let dir = tempfile::tempdir().unwrap();
         let mut columns = order_columns(&DataType::Int64, &DataType::Utf8);
-        columns[4].1 = str_array(
-            &[Some("1"), Some("2"), Some("1"), Some("5")],
-            &DataType::Utf8,
-        );
+        columns[4].1 = str_array(&[Some("1"), Some("2"), Some("1"), Some("5")], &DataType::Utf8);
         write(&dir.path().join("o.parquet"), columns, None);
         let err = read::<OrderRow>(dir.path(), "o.parquet", false).unwrap_err();
         assert_eq!(
@@ -1360,20 +1017,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("junk.parquet"), b"PAR1 this is not parquet").unwrap();
         let err = read::<LabelRow>(dir.path(), "junk.parquet", false).unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("junk.parquet is not a readable Parquet file: "),
-            "{err}"
-        );
-        assert!(matches!(
-            row_groups(&dir.path().join("junk.parquet")),
-            Err(ReadError::NotParquet { .. })
-        ));
+        assert!(err.to_string().starts_with("junk.parquet is not a readable Parquet file: "), "{err}");
+        assert!(matches!(row_groups(&dir.path().join("junk.parquet")), Err(ReadError::NotParquet { .. })));
         let err = read::<LabelRow>(dir.path(), "gone.parquet", false).unwrap_err();
-        assert!(
-            err.to_string().starts_with("cannot open gone.parquet: "),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("cannot open gone.parquet: "), "{err}");
 
         let twice = vec![
             ("seller_id", int_array(&[Some(1)], &DataType::Int64)),
@@ -1382,10 +1029,7 @@ mod tests {
         ];
         write(&dir.path().join("twice.parquet"), twice, None);
         let err = read::<LabelRow>(dir.path(), "twice.parquet", false).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "twice.parquet: column `seller_id` occurs 2 times; it must occur once"
-        );
+        assert_eq!(err.to_string(), "twice.parquet: column `seller_id` occurs 2 times; it must occur once");
     }
 
     #[test]
@@ -1393,21 +1037,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.parquet");
         let ids: Vec<Option<i64>> = (0..4096).map(|i| Some(i * 7_919)).collect();
-        let labels: Vec<Option<&str>> = (0..4096)
-            .map(|i| Some(if i % 3 == 0 { "legit" } else { "counterfeit" }))
-            .collect();
-        let columns = vec![
-            ("seller_id", int_array(&ids, &DataType::Int64)),
-            ("label", str_array(&labels, &DataType::Utf8)),
-        ];
+        let labels: Vec<Option<&str>> =
+            (0..4096).map(|i| Some(if i % 3 == 0 { "legit" } else { "counterfeit" })).collect();
+        let columns =
+            vec![("seller_id", int_array(&ids, &DataType::Int64)), ("label", str_array(&labels, &DataType::Utf8))];
         let batch = RecordBatch::try_from_iter(columns).unwrap();
         let props = WriterProperties::builder()
             .set_compression(parquet::basic::Compression::SNAPPY)
             .set_dictionary_enabled(false)
             .build();
-        let mut writer =
-            ArrowWriter::try_new(File::create(&path).unwrap(), batch.schema(), Some(props))
-                .unwrap();
+        let mut writer = ArrowWriter::try_new(File::create(&path).unwrap(), batch.schema(), Some(props)).unwrap();
         writer.write(&batch).unwrap();
         writer.close().unwrap();
         // Overwrite the middle of the first column chunk's compressed data; the footer stays intact.
@@ -1418,11 +1057,7 @@ mod tests {
         std::fs::write(&path, bytes).unwrap();
         let err = read::<LabelRow>(dir.path(), "c.parquet", false).unwrap_err();
         assert!(matches!(err, ReadError::Decode { row: 0, .. }), "{err:?}");
-        assert!(
-            err.to_string()
-                .starts_with("c.parquet: cannot decode the rows from row 0 on: "),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("c.parquet: cannot decode the rows from row 0 on: "), "{err}");
     }
 
     #[test]
@@ -1435,60 +1070,13 @@ mod tests {
         write(
             &d.join("orders.parquet"),
             vec![
-                (
-                    "order_id",
-                    i64s(&[
-                        Some(1),
-                        Some(2),
-                        Some(3),
-                        Some(4),
-                        Some(5),
-                        Some(6),
-                        Some(7),
-                    ]),
-                ),
-                (
-                    "seller_id",
-                    i64s(&[Some(1), None, Some(1), Some(1), Some(1), Some(1), Some(1)]),
-                ),
+                ("order_id", i64s(&[Some(1), Some(2), Some(3), Some(4), Some(5), Some(6), Some(7)])),
+                ("seller_id", i64s(&[Some(1), None, Some(1), Some(1), Some(1), Some(1), Some(1)])),
                 ("listing_id", i64s(&[Some(1); 7])),
                 ("buyer_id", i64s(&[Some(1); 7])),
-                (
-                    "quantity",
-                    i64s(&[
-                        Some(1),
-                        Some(1),
-                        Some(0),
-                        Some(2),
-                        Some(1),
-                        Some(5_000_000_000),
-                        Some(-3),
-                    ]),
-                ),
-                (
-                    "amount_cents",
-                    i64s(&[
-                        Some(0),
-                        Some(1),
-                        Some(1),
-                        Some(-1),
-                        Some(1),
-                        Some(1),
-                        Some(1),
-                    ]),
-                ),
-                (
-                    "ship_from",
-                    strs(&[
-                        Some("W"),
-                        Some("W"),
-                        Some("W"),
-                        Some("W"),
-                        None,
-                        Some("W"),
-                        Some("W"),
-                    ]),
-                ),
+                ("quantity", i64s(&[Some(1), Some(1), Some(0), Some(2), Some(1), Some(5_000_000_000), Some(-3)])),
+                ("amount_cents", i64s(&[Some(0), Some(1), Some(1), Some(-1), Some(1), Some(1), Some(1)])),
+                ("ship_from", strs(&[Some("W"), Some("W"), Some("W"), Some("W"), None, Some("W"), Some("W")])),
             ],
             None,
         );
@@ -1505,46 +1093,19 @@ mod tests {
             ]
         );
         assert_eq!(f.rows.iter().map(|r| r.0).collect::<Vec<_>>(), [0]);
-        assert_eq!(
-            (f.rows_read, f.rejects[0].table, f.rejects[0].file.as_str()),
-            (7, Table::Orders, "orders.parquet")
-        );
+        assert_eq!((f.rows_read, f.rejects[0].table, f.rejects[0].file.as_str()), (7, Table::Orders, "orders.parquet"));
 
         write(
             &d.join("sellers.parquet"),
             vec![
                 (
                     "seller_id",
-                    int_array(
-                        &[Some(1), Some(u64::MAX as i64), Some(3), Some(4), Some(5)],
-                        &DataType::UInt64,
-                    ),
+                    int_array(&[Some(1), Some(u64::MAX as i64), Some(3), Some(4), Some(5)], &DataType::UInt64),
                 ),
-                (
-                    "shop_name",
-                    strs(&[Some("a"), Some("b"), None, Some("d"), Some("e")]),
-                ),
+                ("shop_name", strs(&[Some("a"), Some("b"), None, Some("d"), Some("e")])),
                 ("region", strs(&[Some("r"); 5])),
-                (
-                    "registered_on",
-                    Arc::new(Date32Array::from(vec![
-                        Some(-719_162),
-                        None,
-                        None,
-                        None,
-                        Some(i32::MAX),
-                    ])),
-                ),
-                (
-                    "status",
-                    strs(&[
-                        Some("active"),
-                        Some("active"),
-                        Some("active"),
-                        Some("Active"),
-                        Some("active"),
-                    ]),
-                ),
+                ("registered_on", Arc::new(Date32Array::from(vec![Some(-719_162), None, None, None, Some(i32::MAX)]))),
+                ("status", strs(&[Some("active"), Some("active"), Some("active"), Some("Active"), Some("active")])),
             ],
             None,
         );
@@ -1560,17 +1121,10 @@ mod tests {
         );
         assert_eq!(f.rows[0].1.registered_on.unwrap().to_string(), "0001-01-01");
         let mut columns = seller_columns(&DataType::Utf8, &DataType::Date64);
-        columns[3].1 = Arc::new(Date64Array::from(vec![
-            Some(i64::MAX),
-            Some(-86_400_000),
-            None,
-        ]));
+        columns[3].1 = Arc::new(Date64Array::from(vec![Some(i64::MAX), Some(-86_400_000), None]));
         write(&d.join("sellers64.parquet"), columns, None);
         let f = read::<SellerRow>(d, "sellers64.parquet", false).unwrap();
-        assert_eq!(
-            reasons(&f),
-            [(0, "value out of range in column registered_on")]
-        );
+        assert_eq!(reasons(&f), [(0, "value out of range in column registered_on")]);
         assert_eq!(f.rows[0].1.registered_on, Some(Day(-1)));
 
         let secret = "ID 110101199003077777";
@@ -1578,45 +1132,14 @@ mod tests {
             &d.join("identity.parquet"),
             vec![
                 ("seller_id", i64s(&[Some(1); 6])),
-                (
-                    "kind",
-                    strs(&[
-                        Some("phone"),
-                        Some("email"),
-                        Some("phone"),
-                        Some("phone"),
-                        Some("id_card"),
-                        None,
-                    ]),
-                ),
-                (
-                    "value",
-                    strs(&[
-                        Some(secret),
-                        Some(secret),
-                        Some(secret),
-                        Some(secret),
-                        None,
-                        Some(secret),
-                    ]),
-                ),
-                (
-                    "op",
-                    strs(&[
-                        Some("add"),
-                        Some("add"),
-                        Some(secret),
-                        None,
-                        Some("remove"),
-                        Some("add"),
-                    ]),
-                ),
+                ("kind", strs(&[Some("phone"), Some("email"), Some("phone"), Some("phone"), Some("id_card"), None])),
+                ("value", strs(&[Some(secret), Some(secret), Some(secret), Some(secret), None, Some(secret)])),
+                ("op", strs(&[Some("add"), Some("add"), Some(secret), None, Some("remove"), Some("add")])),
             ],
             None,
         );
         let kinds = |k: &str| k == "phone" || k == "id_card";
-        let f =
-            read_file::<IdentityRow>(d, &d.join("identity.parquet"), true, None, &kinds).unwrap();
+        let f = read_file::<IdentityRow>(d, &d.join("identity.parquet"), true, None, &kinds).unwrap();
         assert_eq!(
             reasons(&f),
             [
@@ -1629,35 +1152,18 @@ mod tests {
         );
         assert_eq!(
             f.rows,
-            [(
-                0,
-                IdentityRow {
-                    seller_id: SellerId(1),
-                    kind: "phone".into(),
-                    value: secret.into()
-                },
-                Some(Op::Add)
-            )]
+            [(0, IdentityRow { seller_id: SellerId(1), kind: "phone".into(), value: secret.into() }, Some(Op::Add))]
         );
-        assert!(f
-            .rejects
-            .iter()
-            .all(|r| !r.reason.contains("ID ") && !r.reason.contains("email")));
+        assert!(f.rejects.iter().all(|r| !r.reason.contains("ID ") && !r.reason.contains("email")));
 
         write(
             &d.join("listings.parquet"),
             vec![
-                (
-                    "listing_id",
-                    i64s(&[Some(1), Some(2), Some(3), Some(4), Some(5), Some(6)]),
-                ),
+                ("listing_id", i64s(&[Some(1), Some(2), Some(3), Some(4), Some(5), Some(6)])),
                 ("seller_id", i64s(&[Some(1); 6])),
                 ("brand", strs(&[None, Some("b"), None, None, None, None])),
                 ("category", strs(&[Some("c"); 6])),
-                (
-                    "price_cents",
-                    i64s(&[Some(0), Some(-1), Some(5), Some(5), Some(5), Some(5)]),
-                ),
+                ("price_cents", i64s(&[Some(0), Some(-1), Some(5), Some(5), Some(5), Some(5)])),
                 (
                     "logo_mismatch",
                     Arc::new(Float64Array::from(vec![
@@ -1669,17 +1175,7 @@ mod tests {
                         None,
                     ])),
                 ),
-                (
-                    "op",
-                    strs(&[
-                        Some("add"),
-                        Some("add"),
-                        Some("add"),
-                        Some("add"),
-                        Some("add"),
-                        Some("remove"),
-                    ]),
-                ),
+                ("op", strs(&[Some("add"), Some("add"), Some("add"), Some("add"), Some("add"), Some("remove")])),
             ],
             None,
         );
@@ -1693,10 +1189,7 @@ mod tests {
                 (4, "logo_mismatch outside 0..1"),
             ]
         );
-        assert_eq!(
-            f.rows.iter().map(|r| (r.0, r.2)).collect::<Vec<_>>(),
-            [(0, Some(Op::Add)), (5, Some(Op::Remove))]
-        );
+        assert_eq!(f.rows.iter().map(|r| (r.0, r.2)).collect::<Vec<_>>(), [(0, Some(Op::Add)), (5, Some(Op::Remove))]);
 
         write(
             &d.join("feedback.parquet"),
@@ -1714,25 +1207,12 @@ mod tests {
                         Some("review"),
                     ]),
                 ),
-                (
-                    "rating",
-                    int_array(
-                        &[Some(5), Some(0), Some(6), Some(3), None, Some(1)],
-                        &DataType::Int8,
-                    ),
-                ),
+                ("rating", int_array(&[Some(5), Some(0), Some(6), Some(3), None, Some(1)], &DataType::Int8)),
             ],
             None,
         );
         let f = read::<FeedbackRow>(d, "feedback.parquet", false).unwrap();
-        assert_eq!(
-            reasons(&f),
-            [
-                (1, "rating outside 1..5"),
-                (2, "rating outside 1..5"),
-                (3, "unknown kind")
-            ]
-        );
+        assert_eq!(reasons(&f), [(1, "rating outside 1..5"), (2, "rating outside 1..5"), (3, "unknown kind")]);
         assert_eq!(
             f.rows.iter().map(|r| (r.0, r.1.rating)).collect::<Vec<_>>(),
             [(0, Some(5)), (4, None), (5, Some(1))]
@@ -1748,35 +1228,16 @@ mod tests {
             None,
         );
         let f = read::<BrandPriceRow>(d, "prices.parquet", false).unwrap();
-        assert_eq!(
-            reasons(&f),
-            [
-                (0, "negative reference_price_cents"),
-                (2, "null in column brand")
-            ]
-        );
+        assert_eq!(reasons(&f), [(0, "negative reference_price_cents"), (2, "null in column brand")]);
 
         write(
             &d.join("labels.parquet"),
-            vec![
-                ("seller_id", i64s(&[Some(1), Some(2)])),
-                ("label", strs(&[Some("maybe"), Some("legit")])),
-            ],
+            vec![("seller_id", i64s(&[Some(1), Some(2)])), ("label", strs(&[Some("maybe"), Some("legit")]))],
             None,
         );
         let f = read::<LabelRow>(d, "labels.parquet", false).unwrap();
         assert_eq!(reasons(&f), [(0, "unknown label")]);
-        assert_eq!(
-            f.rows,
-            [(
-                1,
-                LabelRow {
-                    seller_id: SellerId(2),
-                    label: Label::Legit
-                },
-                None
-            )]
-        );
+        assert_eq!(f.rows, [(1, LabelRow { seller_id: SellerId(2), label: Label::Legit }, None)]);
     }
 
     #[test]
@@ -1785,33 +1246,19 @@ mod tests {
         let n = 10;
         let ids: Vec<Option<i64>> = (0..n).map(Some).collect();
         // Row 7 (in the third group) is bad, to check reject numbering too.
-        let labels: Vec<Option<&str>> = (0..n)
-            .map(|i| Some(if i == 7 { "bogus" } else { "legit" }))
-            .collect();
-        let columns = vec![
-            ("seller_id", int_array(&ids, &DataType::Int64)),
-            ("label", str_array(&labels, &DataType::Utf8)),
-        ];
+        let labels: Vec<Option<&str>> = (0..n).map(|i| Some(if i == 7 { "bogus" } else { "legit" })).collect();
+        let columns =
+            vec![("seller_id", int_array(&ids, &DataType::Int64)), ("label", str_array(&labels, &DataType::Utf8))];
         write(&dir.path().join("l.parquet"), columns, Some(3));
         let path = dir.path().join("l.parquet");
         assert_eq!(row_groups(&path).unwrap(), 4);
 
         let all = read::<LabelRow>(dir.path(), "l.parquet", false).unwrap();
-        assert_eq!(
-            all.rows.iter().map(|r| r.0).collect::<Vec<_>>(),
-            [0, 1, 2, 3, 4, 5, 6, 8, 9]
-        );
-        assert!(
-            all.rows.iter().all(|(n, r, _)| r.seller_id.0 == *n),
-            "row number is the row's index in the file"
-        );
+        assert_eq!(all.rows.iter().map(|r| r.0).collect::<Vec<_>>(), [0, 1, 2, 3, 4, 5, 6, 8, 9]);
+        assert!(all.rows.iter().all(|(n, r, _)| r.seller_id.0 == *n), "row number is the row's index in the file");
 
-        let some =
-            read_file::<LabelRow>(dir.path(), &path, false, Some(&[3, 0, 2]), &any_kind).unwrap();
-        assert_eq!(
-            some.rows.iter().map(|r| r.0).collect::<Vec<_>>(),
-            [9, 0, 1, 2, 6, 8]
-        );
+        let some = read_file::<LabelRow>(dir.path(), &path, false, Some(&[3, 0, 2]), &any_kind).unwrap();
+        assert_eq!(some.rows.iter().map(|r| r.0).collect::<Vec<_>>(), [9, 0, 1, 2, 6, 8]);
         assert!(some.rows.iter().all(|(n, r, _)| r.seller_id.0 == *n));
         assert_eq!(reasons(&some), [(7, "unknown label")]);
         assert_eq!(some.rows_read, 7);
@@ -1819,8 +1266,7 @@ mod tests {
         let none = read_file::<LabelRow>(dir.path(), &path, false, Some(&[]), &any_kind).unwrap();
         assert_eq!((none.rows.len(), none.rows_read), (0, 0));
 
-        let err =
-            read_file::<LabelRow>(dir.path(), &path, false, Some(&[1, 4]), &any_kind).unwrap_err();
+        let err = read_file::<LabelRow>(dir.path(), &path, false, Some(&[1, 4]), &any_kind).unwrap_err();
         assert_eq!(err.to_string(), "l.parquet: no row group 4; the file has 4");
     }
 
@@ -1829,10 +1275,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("empty.parquet");
         let schema = crate::lake::schema::arrow_schema(Table::Orders, false);
-        ArrowWriter::try_new(File::create(&path).unwrap(), schema, None)
-            .unwrap()
-            .close()
-            .unwrap();
+        ArrowWriter::try_new(File::create(&path).unwrap(), schema, None).unwrap().close().unwrap();
         assert_eq!(row_groups(&path).unwrap(), 0);
         let f = read::<OrderRow>(dir.path(), "empty.parquet", false).unwrap();
         assert_eq!((f.rows.len(), f.rejects.len(), f.rows_read), (0, 0, 0));
@@ -1850,20 +1293,10 @@ mod tests {
         for (day, part) in crate::lake::partitions(root, R::TABLE).unwrap() {
             let entry = out.entry(day).or_default();
             for path in &part.files {
-                let footer = ParquetMetaDataReader::new()
-                    .parse_and_finish(&File::open(path).unwrap())
-                    .unwrap();
+                let footer = ParquetMetaDataReader::new().parse_and_finish(&File::open(path).unwrap()).unwrap();
                 let whole = read_file::<R>(root, path, with_op, None, kinds).unwrap();
-                assert_eq!(
-                    whole.rows_read,
-                    footer.file_metadata().num_rows() as u64,
-                    "{}",
-                    path.display()
-                );
-                assert_eq!(
-                    whole.rows_read,
-                    (whole.rows.len() + whole.rejects.len()) as u64
-                );
+                assert_eq!(whole.rows_read, footer.file_metadata().num_rows() as u64, "{}", path.display());
+                assert_eq!(whole.rows_read, (whole.rows.len() + whole.rejects.len()) as u64);
                 assert!(whole.rows.iter().all(|r| r.2.is_some() == with_op));
                 let groups = row_groups(path).unwrap();
                 assert_eq!(groups, footer.num_row_groups());
@@ -1890,86 +1323,36 @@ mod tests {
         use crate::generate::{generate, GenerateOptions, Scale, STRONG, WEAK};
         let dir = tempfile::tempdir().unwrap();
         let root: PathBuf = dir.path().to_owned();
-        generate(
-            &GenerateOptions::preset(Scale::Tiny, root.clone()),
-            |_, _| {},
-        )
-        .unwrap();
-        let manifest: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(root.join("_truth/manifest.json")).unwrap(),
-        )
-        .unwrap();
-        let planted = |day: Day, table: Table| {
-            manifest["bad_rows_by_day"][day.to_string()][table.as_str()]
-                .as_u64()
-                .unwrap_or(0)
-        };
+        generate(&GenerateOptions::preset(Scale::Tiny, root.clone()), |_, _| {}).unwrap();
+        let manifest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(root.join("_truth/manifest.json")).unwrap()).unwrap();
+        let planted =
+            |day: Day, table: Table| manifest["bad_rows_by_day"][day.to_string()][table.as_str()].as_u64().unwrap_or(0);
         let kinds = |k: &str| STRONG.contains(&k) || WEAK.contains(&k);
 
         let mut all_rejects = Vec::new();
         let mut days = BTreeSet::new();
-        let mut check =
-            |table: Table,
-             by_day: BTreeMap<Day, (usize, Vec<Reject>)>,
-             extra: &dyn Fn(Day) -> u64| {
-                assert!(!by_day.is_empty(), "{table} has partitions");
-                for (day, (rows, rejects)) in by_day {
-                    days.insert(day);
-                    assert!(
-                        rows > 0 || table == Table::Labels || !rejects.is_empty(),
-                        "{table} {day} has rows"
-                    );
-                    assert_eq!(
-                        rejects.len() as u64 + extra(day),
-                        planted(day, table),
-                        "{table} {day}: {rejects:?}"
-                    );
-                    assert!(rejects
-                        .iter()
-                        .all(|r| r.table == table
-                            && r.file.starts_with(&format!("{table}/dt={day}/"))));
-                    all_rejects.extend(rejects);
-                }
-            };
-        fn counts<R>(
-            m: BTreeMap<Day, (Vec<R>, Vec<Reject>)>,
-        ) -> BTreeMap<Day, (usize, Vec<Reject>)> {
-            m.into_iter()
-                .map(|(d, (rows, rejects))| (d, (rows.len(), rejects)))
-                .collect()
+        let mut check = |table: Table, by_day: BTreeMap<Day, (usize, Vec<Reject>)>, extra: &dyn Fn(Day) -> u64| {
+            assert!(!by_day.is_empty(), "{table} has partitions");
+            for (day, (rows, rejects)) in by_day {
+                days.insert(day);
+                assert!(rows > 0 || table == Table::Labels || !rejects.is_empty(), "{table} {day} has rows");
+                assert_eq!(rejects.len() as u64 + extra(day), planted(day, table), "{table} {day}: {rejects:?}");
+                assert!(rejects.iter().all(|r| r.table == table && r.file.starts_with(&format!("{table}/dt={day}/"))));
+                all_rejects.extend(rejects);
+            }
+        };
+        fn counts<R>(m: BTreeMap<Day, (Vec<R>, Vec<Reject>)>) -> BTreeMap<Day, (usize, Vec<Reject>)> {
+            m.into_iter().map(|(d, (rows, rejects))| (d, (rows.len(), rejects))).collect()
         }
         let none = |_: Day| 0;
 
-        check(
-            Table::Sellers,
-            counts(read_table::<SellerRow>(&root, &kinds)),
-            &none,
-        );
-        check(
-            Table::SellerIdentity,
-            counts(read_table::<IdentityRow>(&root, &kinds)),
-            &none,
-        );
-        check(
-            Table::Listings,
-            counts(read_table::<ListingRow>(&root, &kinds)),
-            &none,
-        );
-        check(
-            Table::Feedback,
-            counts(read_table::<FeedbackRow>(&root, &kinds)),
-            &none,
-        );
-        check(
-            Table::BrandPrices,
-            counts(read_table::<BrandPriceRow>(&root, &kinds)),
-            &none,
-        );
-        check(
-            Table::Labels,
-            counts(read_table::<LabelRow>(&root, &kinds)),
-            &none,
-        );
+        check(Table::Sellers, counts(read_table::<SellerRow>(&root, &kinds)), &none);
+        check(Table::SellerIdentity, counts(read_table::<IdentityRow>(&root, &kinds)), &none);
+        check(Table::Listings, counts(read_table::<ListingRow>(&root, &kinds)), &none);
+        check(Table::Feedback, counts(read_table::<FeedbackRow>(&root, &kinds)), &none);
+        check(Table::BrandPrices, counts(read_table::<BrandPriceRow>(&root, &kinds)), &none);
+        check(Table::Labels, counts(read_table::<LabelRow>(&root, &kinds)), &none);
         // Orders also plant duplicate order ids, which this reader does not judge: count the
         // rows whose id occurs more than once in the day as the rest of what was planted.
         let orders = read_table::<OrderRow>(&root, &kinds);
@@ -1981,28 +1364,15 @@ mod tests {
             }
             duplicated.insert(*day, seen.values().filter(|n| **n > 1).sum::<u64>());
         }
-        assert!(
-            duplicated.values().any(|n| *n > 0),
-            "some day plants a duplicate order id"
-        );
+        assert!(duplicated.values().any(|n| *n > 0), "some day plants a duplicate order id");
         check(Table::Orders, counts(orders), &|d| duplicated[&d]);
 
         assert_eq!(days.len(), 21);
         assert!(all_rejects.len() >= 21 * 3, "{} rejects", all_rejects.len());
-        for table in [
-            Table::Orders,
-            Table::Feedback,
-            Table::SellerIdentity,
-            Table::Listings,
-        ] {
-            assert!(
-                all_rejects.iter().any(|r| r.table == table),
-                "{table} has planted rejects"
-            );
+        for table in [Table::Orders, Table::Feedback, Table::SellerIdentity, Table::Listings] {
+            assert!(all_rejects.iter().any(|r| r.table == table), "{table} has planted rejects");
         }
         // Identity values of the planted rows look like `shop1004@mail.example`.
-        assert!(all_rejects
-            .iter()
-            .all(|r| !r.reason.contains('@') && !r.reason.contains("shop")));
+        assert!(all_rejects.iter().all(|r| !r.reason.contains('@') && !r.reason.contains("shop")));
     }
 }

@@ -95,12 +95,8 @@ const ORDERS: &[Column] = &[
     col("amount_cents", I64, false),
     col("ship_from", STR, false),
 ];
-const FEEDBACK: &[Column] = &[
-    col("seller_id", I64, false),
-    col("listing_id", I64, true),
-    col("kind", STR, false),
-    col("rating", I32, true),
-];
+const FEEDBACK: &[Column] =
+    &[col("seller_id", I64, false), col("listing_id", I64, true), col("kind", STR, false), col("rating", I32, true)];
 const BRAND_PRICES: &[Column] =
     &[col("brand", STR, false), col("category", STR, false), col("reference_price_cents", I64, false)];
 const LABELS: &[Column] = &[col("seller_id", I64, false), col("label", STR, false)];
@@ -120,10 +116,8 @@ pub fn columns(table: Table) -> &'static [Column] {
 
 /// The canonical Arrow schema of `table`; with `op` last when `with_op`.
 pub fn arrow_schema(table: Table, with_op: bool) -> Arc<Schema> {
-    let mut fields: Vec<Field> = columns(table)
-        .iter()
-        .map(|c| Field::new(c.name, c.family.canonical(), c.nullable))
-        .collect();
+    let mut fields: Vec<Field> =
+        columns(table).iter().map(|c| Field::new(c.name, c.family.canonical(), c.nullable)).collect();
     if with_op {
         fields.push(Field::new(OP.name, OP.family.canonical(), false));
     }

@@ -44,12 +44,16 @@ impl Reader<'_> {
             match pf.table {
                 Table::Sellers => {
                     let rows = self.read::<SellerRow>(&path, with_op, &groups, &mut out)?;
-                    out.sellers.extend(rows.into_iter().map(|(i, r, op)| (r.seller_id.0, r.registered_on.map(|d| d.0), op, prov(i))));
+                    out.sellers.extend(
+                        rows.into_iter().map(|(i, r, op)| (r.seller_id.0, r.registered_on.map(|d| d.0), op, prov(i))),
+                    );
                 }
                 Table::SellerIdentity => {
                     let rows = self.read::<IdentityRow>(&path, with_op, &groups, &mut out)?;
                     for (i, r, op) in rows {
-                        let kind = self.kinds.iter().position(|k| *k == r.kind).expect("the reader rejects unknown kinds") as u8;
+                        let kind =
+                            self.kinds.iter().position(|k| *k == r.kind).expect("the reader rejects unknown kinds")
+                                as u8;
                         let key = (r.seller_id.0, kind, self.hasher.value_key(&r.kind, &r.value));
                         out.identity.push((key, (), op, prov(i)));
                     }
@@ -59,18 +63,32 @@ impl Reader<'_> {
                     out.listings.extend(rows.into_iter().map(|(i, r, op)| {
                         // -0.0 and 0.0 are the same mismatch; their bits are not.
                         let logo_bits = r.logo_mismatch.map(|x| (x + 0.0).to_bits());
-                        let l = Listing { seller: r.seller_id.0, brand: r.brand, category: r.category, price_cents: r.price_cents, logo_bits };
+                        let l = Listing {
+                            seller: r.seller_id.0,
+                            brand: r.brand,
+                            category: r.category,
+                            price_cents: r.price_cents,
+                            logo_bits,
+                        };
                         (r.listing_id.0, l, op, prov(i))
                     }));
                 }
                 Table::BrandPrices => {
                     let rows = self.read::<BrandPriceRow>(&path, with_op, &groups, &mut out)?;
-                    out.brand_prices.extend(rows.into_iter().map(|(i, r, op)| ((r.brand, r.category), r.reference_price_cents, op, prov(i))));
+                    out.brand_prices.extend(
+                        rows.into_iter()
+                            .map(|(i, r, op)| ((r.brand, r.category), r.reference_price_cents, op, prov(i))),
+                    );
                 }
                 Table::Orders => {
                     let rows = self.read::<OrderRow>(&path, false, &groups, &mut out)?;
                     out.orders.extend(rows.into_iter().map(|(i, r, _)| {
-                        let o = Order { seller: r.seller_id.0, buyer: r.buyer_id, amount_cents: r.amount_cents, ship_from: r.ship_from };
+                        let o = Order {
+                            seller: r.seller_id.0,
+                            buyer: r.buyer_id,
+                            amount_cents: r.amount_cents,
+                            ship_from: r.ship_from,
+                        };
                         (r.order_id, o, None, prov(i))
                     }));
                 }
@@ -90,9 +108,16 @@ impl Reader<'_> {
         Ok(out)
     }
 
-    fn read<R: LakeRow>(&self, path: &Path, with_op: bool, groups: &[usize], out: &mut DayRows) -> Result<Vec<(i64, R, Option<Op>)>, read::ReadError> {
+    fn read<R: LakeRow>(
+        &self,
+        path: &Path,
+        with_op: bool,
+        groups: &[usize],
+        out: &mut DayRows,
+    ) -> Result<Vec<(i64, R, Option<Op>)>, read::ReadError> {
         let kinds = |k: &str| self.kinds.iter().any(|x| x == k);
-        let FileRows { rows, rejects, rows_read } = read::read_file::<R>(self.root, path, with_op, Some(groups), &kinds)?;
+        let FileRows { rows, rejects, rows_read } =
+            read::read_file::<R>(self.root, path, with_op, Some(groups), &kinds)?;
         *out.rows_read.entry(R::TABLE).or_insert(0) += rows_read;
         out.rejects.extend(rejects);
         Ok(rows)

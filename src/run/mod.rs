@@ -147,7 +147,8 @@ fn capture<D: differential_dataflow::Data>(c: Coll<'_, D>, buf: &Captured<D>, pr
 /// The dataflow settings of a job.
 pub fn settings(job: &JobConfig) -> (Settings, Vec<String>) {
     let kinds: Vec<String> = job.identity.kinds.keys().cloned().collect();
-    let rules = job.identity.kinds.values().map(|k| KindRule { strong: k.class == LinkClass::Strong, cap: k.cap }).collect();
+    let rules =
+        job.identity.kinds.values().map(|k| KindRule { strong: k.class == LinkClass::Strong, cap: k.cap }).collect();
     let mode = |t| job.input.mode(t);
     let settings = Settings {
         window_days: job.window.days as i32,
@@ -227,7 +228,10 @@ fn watchdog(opts: &RunOptions, progress: Arc<AtomicU64>, started: Arc<AtomicBool
         let now = epoch.elapsed();
         if !started.load(Ordering::Relaxed) {
             if now > startup {
-                eprintln!("error: the cluster did not start within {}s: not every process connected ({hosts})", startup.as_secs());
+                eprintln!(
+                    "error: the cluster did not start within {}s: not every process connected ({hosts})",
+                    startup.as_secs()
+                );
                 std::process::exit(3);
             }
             continue;
@@ -250,7 +254,11 @@ fn install_panic_hook() {
     std::panic::set_hook(Box::new(move |info| {
         default(info);
         let text = info.to_string();
-        let hint = if text.contains("poison") || text.contains("connection") || text.contains("closed") || text.contains("Broken pipe") {
+        let hint = if text.contains("poison")
+            || text.contains("connection")
+            || text.contains("closed")
+            || text.contains("Broken pipe")
+        {
             " (a peer process of the cluster probably died)"
         } else {
             ""
@@ -308,7 +316,7 @@ fn worker_main(worker: &mut Worker, ctx: &Ctx) -> Result<RunSummary, String> {
         let msg = match scheduler.as_mut() {
             None => Msg::Nothing,
             Some(_) if ctx.stop.load(Ordering::Relaxed) => Msg::Stop,
-            Some(s) => match s.next() {
+            Some(s) => match s.next_step() {
                 Ok(Next::Day(p)) => {
                     if !p.replay {
                         if let Err(e) = sink::clear_day(&out, p.day) {
@@ -358,7 +366,9 @@ fn worker_main(worker: &mut Worker, ctx: &Ctx) -> Result<RunSummary, String> {
         let t_read = Instant::now();
         let read = reader.read_share(&plan, index, peers);
         let status = match &read {
-            Ok(rows) => Msg::Read(ReadStats { rows_read: rows.rows_read.clone(), secs: t_read.elapsed().as_secs_f64() }),
+            Ok(rows) => {
+                Msg::Read(ReadStats { rows_read: rows.rows_read.clone(), secs: t_read.elapsed().as_secs_f64() })
+            }
             Err(e) => Msg::Failed(format!("day {day} failed, nothing of it was committed: {e}")),
         };
         let statuses = coord.allgather(worker, status);
@@ -386,7 +396,12 @@ fn worker_main(worker: &mut Worker, ctx: &Ctx) -> Result<RunSummary, String> {
         for ((table, p), n) in &dups {
             let file = plan.files.get(p.file as usize).map(|f| f.path.clone()).unwrap_or_default();
             for _ in 0..*n {
-                read_rejects.push(Reject { table: *table, file: file.clone(), row: p.row as i64, reason: "duplicated key".into() });
+                read_rejects.push(Reject {
+                    table: *table,
+                    file: file.clone(),
+                    row: p.row as i64,
+                    reason: "duplicated key".into(),
+                });
             }
         }
         read_rejects.sort();
@@ -404,18 +419,29 @@ fn worker_main(worker: &mut Worker, ctx: &Ctx) -> Result<RunSummary, String> {
             let result = (|| -> Result<(), sink::SinkError> {
                 let w = &mut written.changes;
                 w.insert("rings".into(), sink::write_part(&out, "rings", day, index, sink::rings_batch(&rings))?);
-                w.insert("seller_features".into(), sink::write_part(&out, "seller_features", day, index, sink::features_batch(&features, None))?);
-                w.insert("hubs".into(), sink::write_part(&out, "hubs", day, index, sink::hubs_batch(&hubs, &ctx.kinds))?);
-                w.insert("rejects".into(), sink::write_part(&out, "rejects", day, index, sink::rejects_batch(&read_rejects))?);
+                w.insert(
+                    "seller_features".into(),
+                    sink::write_part(&out, "seller_features", day, index, sink::features_batch(&features, None))?,
+                );
+                w.insert(
+                    "hubs".into(),
+                    sink::write_part(&out, "hubs", day, index, sink::hubs_batch(&hubs, &ctx.kinds))?,
+                );
+                w.insert(
+                    "rejects".into(),
+                    sink::write_part(&out, "rejects", day, index, sink::rejects_batch(&read_rejects))?,
+                );
                 Ok(())
             })();
-            written.error = result.err().map(|e| format!("day {day} failed while writing, nothing of it was committed: {e}"));
+            written.error =
+                result.err().map(|e| format!("day {day} failed while writing, nothing of it was committed: {e}"));
         }
         written.write_secs = t_write.elapsed().as_secs_f64();
 
         // 5. Commit (worker 0) once every worker has written its part.
         let all = coord.allgather(worker, Msg::Written(Box::new(written)));
-        let parts: Vec<Written> = all.into_iter().filter_map(|m| if let Msg::Written(w) = m { Some(*w) } else { None }).collect();
+        let parts: Vec<Written> =
+            all.into_iter().filter_map(|m| if let Msg::Written(w) = m { Some(*w) } else { None }).collect();
         if let Some(e) = parts.iter().find_map(|w| w.error.clone()) {
             return Err(e);
         }
@@ -431,7 +457,8 @@ fn worker_main(worker: &mut Worker, ctx: &Ctx) -> Result<RunSummary, String> {
         if index != 0 {
             continue;
         }
-        let read_stats: Vec<ReadStats> = statuses.into_iter().filter_map(|m| if let Msg::Read(r) = m { Some(r) } else { None }).collect();
+        let read_stats: Vec<ReadStats> =
+            statuses.into_iter().filter_map(|m| if let Msg::Read(r) = m { Some(r) } else { None }).collect();
         let report = day_report(&plan, ctx, &read_stats, &parts, hubs_total, plan_secs);
         if !plan.replay {
             sink::commit_day(&out, day, &report).map_err(|e| format!("day {day}: cannot commit: {e}"))?;
@@ -444,7 +471,14 @@ fn worker_main(worker: &mut Worker, ctx: &Ctx) -> Result<RunSummary, String> {
     Ok(summary)
 }
 
-fn day_report(plan: &DayPlan, ctx: &Ctx, reads: &[ReadStats], parts: &[Written], hubs: i64, plan_secs: f64) -> RunReport {
+fn day_report(
+    plan: &DayPlan,
+    ctx: &Ctx,
+    reads: &[ReadStats],
+    parts: &[Written],
+    hubs: i64,
+    plan_secs: f64,
+) -> RunReport {
     let mut r = RunReport {
         day: plan.day.to_string(),
         workers: ctx.opts.layout.peers(),

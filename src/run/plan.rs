@@ -127,7 +127,7 @@ impl Scheduler {
     }
 
     /// The next step.
-    pub fn next(&mut self) -> Result<Next, PlanError> {
+    pub fn next_step(&mut self) -> Result<Next, PlanError> {
         let listing = LakeListing::scan(&self.root)?;
         if let Some((day, recorded)) = self.replay.pop() {
             if !listing.is_ready(day) {
@@ -184,7 +184,8 @@ mod tests {
         assert!(compare_inputs(day, &old, &old).is_ok());
         let err = compare_inputs(day, &old, &[pf("orders/dt=x/a.parquet", 11, 1)]).unwrap_err().to_string();
         assert!(err.contains("a.parquet changed (10 bytes, now 11)"), "{err}");
-        let err = compare_inputs(day, &old, &[old[0].clone(), pf("orders/dt=x/b.parquet", 5, 1)]).unwrap_err().to_string();
+        let err =
+            compare_inputs(day, &old, &[old[0].clone(), pf("orders/dt=x/b.parquet", 5, 1)]).unwrap_err().to_string();
         assert!(err.contains("b.parquet appeared"), "{err}");
     }
 }

@@ -17,6 +17,9 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
+/// A hub: ((kind index, value key), holders).
+pub type HubRow = ((u8, u128), i64);
+
 /// The datasets written every day.
 pub const DATASETS: [&str; 4] = ["rings", "seller_features", "hubs", "rejects"];
 
@@ -92,7 +95,9 @@ pub fn rings_batch(rows: &[((i64, i64), isize)]) -> RecordBatch {
 /// The seller_features changelog rows (`score` null until scoring fills it).
 pub fn features_batch(rows: &[((i64, Features), isize)], scores: Option<&[f64]>) -> RecordBatch {
     let f = |get: fn(&Features) -> i64| ints(rows.iter().map(move |r| get(&r.0 .1)));
-    let floats = |get: fn(&Features) -> Option<f64>| -> ArrayRef { Arc::new(Float64Array::from(rows.iter().map(|r| get(&r.0 .1)).collect::<Vec<_>>())) };
+    let floats = |get: fn(&Features) -> Option<f64>| -> ArrayRef {
+        Arc::new(Float64Array::from(rows.iter().map(|r| get(&r.0 .1)).collect::<Vec<_>>()))
+    };
     let score: ArrayRef = match scores {
         Some(s) => Arc::new(Float64Array::from(s.to_vec())),
         None => Arc::new(Float64Array::from(vec![None::<f64>; rows.len()])),
@@ -112,7 +117,10 @@ pub fn features_batch(rows: &[((i64, Features), isize)], scores: Option<&[f64]>)
         ("new_listings", f(|x| x.new_listings)),
         ("new_brands", f(|x| x.new_brands)),
         ("logo_mismatch_max", floats(|x| x.logo_mismatch_max())),
-        ("young_account", Arc::new(BooleanArray::from(rows.iter().map(|r| r.0 .1.young_account).collect::<Vec<_>>())) as ArrayRef),
+        (
+            "young_account",
+            Arc::new(BooleanArray::from(rows.iter().map(|r| r.0 .1.young_account).collect::<Vec<_>>())) as ArrayRef,
+        ),
         ("score", score),
         ("diff", diffs(rows, |i| rows[i].1)),
     ])
@@ -120,10 +128,18 @@ pub fn features_batch(rows: &[((i64, Features), isize)], scores: Option<&[f64]>)
 }
 
 /// The hubs changelog rows; `kinds` names kind indices; values appear as keyed hashes only.
-pub fn hubs_batch(rows: &[(((u8, u128), i64), isize)], kinds: &[String]) -> RecordBatch {
+pub fn hubs_batch(rows: &[(HubRow, isize)], kinds: &[String]) -> RecordBatch {
     RecordBatch::try_from_iter([
-        ("kind", Arc::new(StringArray::from(rows.iter().map(|r| kinds[r.0 .0 .0 as usize].clone()).collect::<Vec<_>>())) as ArrayRef),
-        ("value_key", Arc::new(StringArray::from(rows.iter().map(|r| crate::privacy::show_key(r.0 .0 .1)).collect::<Vec<_>>())) as ArrayRef),
+        (
+            "kind",
+            Arc::new(StringArray::from(rows.iter().map(|r| kinds[r.0 .0 .0 as usize].clone()).collect::<Vec<_>>()))
+                as ArrayRef,
+        ),
+        (
+            "value_key",
+            Arc::new(StringArray::from(rows.iter().map(|r| crate::privacy::show_key(r.0 .0 .1)).collect::<Vec<_>>()))
+                as ArrayRef,
+        ),
         ("sellers", ints(rows.iter().map(|r| r.0 .1))),
         ("diff", diffs(rows, |i| rows[i].1)),
     ])
@@ -132,7 +148,9 @@ pub fn hubs_batch(rows: &[(((u8, u128), i64), isize)], kinds: &[String]) -> Reco
 
 /// The rejects rows.
 pub fn rejects_batch(rows: &[Reject]) -> RecordBatch {
-    let s = |get: fn(&Reject) -> String| -> ArrayRef { Arc::new(StringArray::from(rows.iter().map(get).collect::<Vec<_>>())) };
+    let s = |get: fn(&Reject) -> String| -> ArrayRef {
+        Arc::new(StringArray::from(rows.iter().map(get).collect::<Vec<_>>()))
+    };
     RecordBatch::try_from_iter([
         ("table", s(|r| r.table.to_string())),
         ("file", s(|r| r.file.clone())),

@@ -38,7 +38,8 @@ pub fn path(out: &Path, day: Day) -> PathBuf {
 impl RunReport {
     /// Writes the report atomically (a temporary name, then rename).
     pub fn write(&self, out: &Path) -> Result<(), SinkError> {
-        let day: Day = self.day.parse().map_err(|_| SinkError::Report { path: out.to_owned(), message: "bad day".into() })?;
+        let day: Day =
+            self.day.parse().map_err(|_| SinkError::Report { path: out.to_owned(), message: "bad day".into() })?;
         let p = path(out, day);
         let dir = p.parent().expect("runs dir");
         std::fs::create_dir_all(dir).map_err(super::io_err(dir))?;
@@ -56,12 +57,15 @@ pub fn committed(out: &Path) -> Result<BTreeMap<Day, Vec<PlanFile>>, SinkError> 
     let Ok(entries) = std::fs::read_dir(&dir) else { return Ok(days) };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(day) = name.strip_prefix("dt=").and_then(|n| n.strip_suffix(".json")).and_then(|d| d.parse::<Day>().ok()) else {
+        let Some(day) =
+            name.strip_prefix("dt=").and_then(|n| n.strip_suffix(".json")).and_then(|d| d.parse::<Day>().ok())
+        else {
             continue;
         };
         let p = entry.path();
         let text = std::fs::read_to_string(&p).map_err(super::io_err(&p))?;
-        let report: RunReport = serde_json::from_str(&text).map_err(|e| SinkError::Report { path: p.clone(), message: e.to_string() })?;
+        let report: RunReport =
+            serde_json::from_str(&text).map_err(|e| SinkError::Report { path: p.clone(), message: e.to_string() })?;
         days.insert(day, report.inputs);
     }
     Ok(days)

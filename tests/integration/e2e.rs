@@ -66,7 +66,8 @@ fn assert_matches_oracle(lake: &Path, out: &Path, cfg: &OracleConfig) {
                 (0..t.len()).map(move |i| (t[i].clone(), f[i].clone(), r[i])).collect::<Vec<_>>()
             })
             .collect();
-        let want: BTreeSet<(String, String, i64)> = day.rejects.iter().map(|(t, f, r, _)| (t.clone(), f.clone(), *r)).collect();
+        let want: BTreeSet<(String, String, i64)> =
+            day.rejects.iter().map(|(t, f, r, _)| (t.clone(), f.clone(), *r)).collect();
         assert_eq!(got, want, "{d}: rejects differ");
     }
 }
@@ -98,7 +99,13 @@ fn the_job_matches_the_oracle_with_short_windows_and_other_caps() {
     .unwrap();
     let out = dir.path().join("out");
     run_job_ok(&lake, &out, &["--job", job.to_str().unwrap()]);
-    let mut cfg = OracleConfig { window_days: 5, burst_days: 3, young_account_days: 4, low_price_ratio: 0.6, ..OracleConfig::default() };
+    let mut cfg = OracleConfig {
+        window_days: 5,
+        burst_days: 3,
+        young_account_days: 4,
+        low_price_ratio: 0.6,
+        ..OracleConfig::default()
+    };
     for k in cfg.kinds.iter_mut() {
         if k.0 == "device" {
             k.2 = 1;

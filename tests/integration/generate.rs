@@ -10,7 +10,13 @@ const TABLES: [&str; 7] = ["sellers", "seller_identity", "listings", "orders", "
 /// SPEC columns: (name, integer/float/string/date, nullable).
 fn spec_columns(table: &str) -> Vec<(&'static str, char, bool)> {
     match table {
-        "sellers" => vec![("seller_id", 'i', false), ("shop_name", 's', false), ("region", 's', false), ("registered_on", 'd', true), ("status", 's', false)],
+        "sellers" => vec![
+            ("seller_id", 'i', false),
+            ("shop_name", 's', false),
+            ("region", 's', false),
+            ("registered_on", 'd', true),
+            ("status", 's', false),
+        ],
         "seller_identity" => vec![("seller_id", 'i', false), ("kind", 's', false), ("value", 's', false)],
         "listings" => vec![
             ("listing_id", 'i', false),
@@ -29,7 +35,9 @@ fn spec_columns(table: &str) -> Vec<(&'static str, char, bool)> {
             ("amount_cents", 'i', false),
             ("ship_from", 's', false),
         ],
-        "feedback" => vec![("seller_id", 'i', false), ("listing_id", 'i', true), ("kind", 's', false), ("rating", 'i', true)],
+        "feedback" => {
+            vec![("seller_id", 'i', false), ("listing_id", 'i', true), ("kind", 's', false), ("rating", 'i', true)]
+        }
         "brand_prices" => vec![("brand", 's', false), ("category", 's', false), ("reference_price_cents", 'i', false)],
         "labels" => vec![("seller_id", 'i', false), ("label", 's', false)],
         _ => unreachable!(),
@@ -95,7 +103,8 @@ fn lake_layout_columns_and_markers_follow_the_spec() {
 
 /// Identity state per day, from a lake in either mode; rows of unknown kinds left out.
 fn identity_by_day(lake: &Path) -> BTreeMap<String, BTreeSet<(i64, String, String)>> {
-    let known: BTreeSet<&str> = ["id_card", "payment_account", "bank_card", "phone", "device", "ip", "ship_from", "return_address"].into();
+    let known: BTreeSet<&str> =
+        ["id_card", "payment_account", "bank_card", "phone", "device", "ip", "ship_from", "return_address"].into();
     let mut state = BTreeSet::new();
     let mut out = BTreeMap::new();
     for day in days(lake, "seller_identity") {
@@ -175,7 +184,13 @@ fn connected(members: &BTreeSet<i64>, links: &BTreeSet<(i64, i64)>) -> bool {
     let mut stack = vec![first];
     while let Some(x) = stack.pop() {
         for &(a, b) in links {
-            let y = if a == x { b } else if b == x { a } else { continue };
+            let y = if a == x {
+                b
+            } else if b == x {
+                a
+            } else {
+                continue;
+            };
             if members.contains(&y) && seen.insert(y) {
                 stack.push(y);
             }
@@ -193,7 +208,8 @@ struct Membership {
 
 fn memberships(lake: &Path) -> Vec<Membership> {
     let b = &read_file(&lake.join("_truth/memberships.parquet"))[0];
-    let (r, s, since, until) = (req(ints(b, "ring")), req(ints(b, "seller_id")), req(ints(b, "since")), ints(b, "until"));
+    let (r, s, since, until) =
+        (req(ints(b, "ring")), req(ints(b, "seller_id")), req(ints(b, "since")), ints(b, "until"));
     (0..r.len()).map(|i| Membership { ring: r[i], seller: s[i], since: since[i], until: until[i] }).collect()
 }
 
@@ -261,7 +277,12 @@ fn every_life_cycle_event_happens_in_a_tiny_lake() {
 }
 
 /// A table's state per day from changes or snapshots, keyed by `key` columns.
-fn states(lake: &Path, table: &str, key: &[&str], cols: &[&str]) -> BTreeMap<String, BTreeMap<Vec<String>, Vec<String>>> {
+fn states(
+    lake: &Path,
+    table: &str,
+    key: &[&str],
+    cols: &[&str],
+) -> BTreeMap<String, BTreeMap<Vec<String>, Vec<String>>> {
     let mut state: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();
     let mut out = BTreeMap::new();
     let text = |b: &arrow_array::RecordBatch, c: &str| -> Vec<String> {
@@ -299,7 +320,20 @@ fn the_same_history_as_snapshots_or_as_changes_gives_the_same_state() {
     let flipped = tiny_lake(
         dir.path(),
         "flipped",
-        &["--variety", "false", "--bad-rows", "0", "--mode", "seller_identity=snapshot", "--mode", "listings=snapshot", "--mode", "sellers=changes", "--mode", "brand_prices=changes"],
+        &[
+            "--variety",
+            "false",
+            "--bad-rows",
+            "0",
+            "--mode",
+            "seller_identity=snapshot",
+            "--mode",
+            "listings=snapshot",
+            "--mode",
+            "sellers=changes",
+            "--mode",
+            "brand_prices=changes",
+        ],
     );
     assert!(partition(&flipped, "seller_identity", "2026-01-05")[0].column_by_name("op").is_none());
     assert!(partition(&flipped, "sellers", "2026-01-05")[0].column_by_name("op").is_some());
@@ -360,7 +394,8 @@ fn tiny_lake_exercises_the_parquet_variety_readers_must_accept() {
     use parquet::file::reader::{FileReader, SerializedFileReader};
     let dir = tempfile::tempdir().unwrap();
     let lake = tiny_lake(dir.path(), "lake", &[]);
-    let (mut codecs, mut dict, mut plain, mut multi_group, mut multi_file) = (BTreeSet::new(), false, false, false, false);
+    let (mut codecs, mut dict, mut plain, mut multi_group, mut multi_file) =
+        (BTreeSet::new(), false, false, false, false);
     let mut types = BTreeSet::new();
     let mut all_nullable = false;
     for table in TABLES {
@@ -446,9 +481,16 @@ fn the_marketplace_is_believable() {
         let (br, c, p) = (req(strs(b, "brand")), req(strs(b, "category")), req(ints(b, "reference_price_cents")));
         (0..br.len()).map(|i| ((br[i].clone(), c[i].clone()), p[i])).collect()
     };
-    let (mut cf_ratio, mut honest_ratio, mut discount_ratio, mut cf_logo, mut honest_logo) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut cf_ratio, mut honest_ratio, mut discount_ratio, mut cf_logo, mut honest_logo) =
+        (vec![], vec![], vec![], vec![], vec![]);
     for b in partition(&lake, "listings", "2026-01-01") {
-        let (s, br, c, p, logo) = (req(ints(&b, "seller_id")), strs(&b, "brand"), req(strs(&b, "category")), req(ints(&b, "price_cents")), floats(&b, "logo_mismatch"));
+        let (s, br, c, p, logo) = (
+            req(ints(&b, "seller_id")),
+            strs(&b, "brand"),
+            req(strs(&b, "category")),
+            req(ints(&b, "price_cents")),
+            floats(&b, "logo_mismatch"),
+        );
         for i in 0..s.len() {
             let Some(r) = br[i].as_ref().and_then(|br| refs.get(&(br.clone(), c[i].clone()))) else { continue };
             let ratio = p[i] as f64 / *r as f64;
@@ -486,7 +528,11 @@ fn the_marketplace_is_believable() {
                 }
                 if let (Some(r), "review") = (r[i], k[i].as_str()) {
                     if (1..=5).contains(&r) {
-                        if is(&s[i], "counterfeit") { cf_ratings.push(r as f64) } else { honest_ratings.push(r as f64) }
+                        if is(&s[i], "counterfeit") {
+                            cf_ratings.push(r as f64)
+                        } else {
+                            honest_ratings.push(r as f64)
+                        }
                     }
                 }
             }
@@ -494,7 +540,10 @@ fn the_marketplace_is_believable() {
     }
     let cf_sellers = class.values().filter(|c| *c == "counterfeit").count() as u64;
     let honest_sellers = class.len() as u64 - cf_sellers;
-    assert!(cf_complaints * honest_sellers > other_complaints * cf_sellers * 10, "complaints per seller: counterfeit >> honest");
+    assert!(
+        cf_complaints * honest_sellers > other_complaints * cf_sellers * 10,
+        "complaints per seller: counterfeit >> honest"
+    );
     let avg = |v: &Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
     assert!(avg(&cf_ratings) + 0.7 < avg(&honest_ratings));
 
@@ -524,7 +573,8 @@ fn the_marketplace_is_believable() {
 fn generate_refuses_to_overwrite_a_lake_without_force() {
     let dir = tempfile::tempdir().unwrap();
     let lake = tiny_lake(dir.path(), "lake", &["--days", "2"]);
-    let out = bin().args(["generate", "--scale", "tiny", "--days", "2", "--out", lake.to_str().unwrap()]).output().unwrap();
+    let out =
+        bin().args(["generate", "--scale", "tiny", "--days", "2", "--out", lake.to_str().unwrap()]).output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("already holds a lake") && err.contains("--force"), "{err}");

@@ -3,6 +3,6 @@
 
 mod e2e;
 mod generate;
-mod run;
 mod oracle;
+mod run;
 mod util;

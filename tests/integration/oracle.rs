@@ -115,7 +115,13 @@ const TABLES: [&str; 7] = ["sellers", "seller_identity", "listings", "orders", "
 /// SPEC columns of a table: (name, family: i integer, d date, f float, s string, nullable).
 fn columns(table: &str) -> Vec<(&'static str, char, bool)> {
     match table {
-        "sellers" => vec![("seller_id", 'i', false), ("shop_name", 's', false), ("region", 's', false), ("registered_on", 'd', true), ("status", 's', false)],
+        "sellers" => vec![
+            ("seller_id", 'i', false),
+            ("shop_name", 's', false),
+            ("region", 's', false),
+            ("registered_on", 'd', true),
+            ("status", 's', false),
+        ],
         "seller_identity" => vec![("seller_id", 'i', false), ("kind", 's', false), ("value", 's', false)],
         "listings" => vec![
             ("listing_id", 'i', false),
@@ -134,7 +140,9 @@ fn columns(table: &str) -> Vec<(&'static str, char, bool)> {
             ("amount_cents", 'i', false),
             ("ship_from", 's', false),
         ],
-        "feedback" => vec![("seller_id", 'i', false), ("listing_id", 'i', true), ("kind", 's', false), ("rating", 'i', true)],
+        "feedback" => {
+            vec![("seller_id", 'i', false), ("listing_id", 'i', true), ("kind", 's', false), ("rating", 'i', true)]
+        }
         "brand_prices" => vec![("brand", 's', false), ("category", 's', false), ("reference_price_cents", 'i', false)],
         "labels" => vec![("seller_id", 'i', false), ("label", 's', false)],
         _ => panic!("unknown table {table}"),
@@ -249,8 +257,12 @@ fn read_column(c: &dyn Array, family: char, what: &str) -> Vec<Val> {
         ('i', DataType::Int32) => ints!(Int32Type),
         ('i', DataType::Int64) => ints!(Int64Type),
         ('d', DataType::Date32) => ints!(Date32Type),
-        ('f', DataType::Float64) => c.as_primitive::<Float64Type>().iter().map(|v| v.map_or(Val::Null, Val::Float)).collect(),
-        ('f', DataType::Float32) => c.as_primitive::<Float32Type>().iter().map(|v| v.map_or(Val::Null, |v| Val::Float(v as f64))).collect(),
+        ('f', DataType::Float64) => {
+            c.as_primitive::<Float64Type>().iter().map(|v| v.map_or(Val::Null, Val::Float)).collect()
+        }
+        ('f', DataType::Float32) => {
+            c.as_primitive::<Float32Type>().iter().map(|v| v.map_or(Val::Null, |v| Val::Float(v as f64))).collect()
+        }
         ('s', _) => read_strings(c, what).into_iter().map(|v| v.map_or(Val::Null, Val::Str)).collect(),
         (_, t) => panic!("{what}: wrong type {t}"),
     }
@@ -295,8 +307,11 @@ fn problem(table: &str, r: &Row, cfg: &OracleConfig) -> Option<String> {
                 None
             }
         }
-        "feedback" => one_of("kind", &["counterfeit_complaint", "other_complaint", "user_report", "review"])
-            .or_else(|| opt_int(r, "rating").is_some_and(|x| !(1..=5).contains(&x)).then(|| "rating outside 1..5".into())),
+        "feedback" => {
+            one_of("kind", &["counterfeit_complaint", "other_complaint", "user_report", "review"]).or_else(|| {
+                opt_int(r, "rating").is_some_and(|x| !(1..=5).contains(&x)).then(|| "rating outside 1..5".into())
+            })
+        }
         "brand_prices" => (int(r, "reference_price_cents") < 0).then(|| "negative reference_price_cents".into()),
         "labels" => one_of("label", &["counterfeit", "legit"]),
         _ => None,
@@ -456,12 +471,33 @@ pub fn compute(lake: &Path, cfg: &OracleConfig) -> Vec<DayState> {
         let state = |t: &str| keyed.get(t).unwrap_or(&empty);
         let window_start = day.plus(1 - cfg.window_days as i32);
         let in_window = |t: &str| -> Vec<&Row> {
-            events.get(t).map_or(Vec::new(), |v| v.iter().filter(|(d, _)| window_start <= *d && *d <= day).map(|(_, r)| r).collect())
+            events.get(t).map_or(Vec::new(), |v| {
+                v.iter().filter(|(d, _)| window_start <= *d && *d <= day).map(|(_, r)| r).collect()
+            })
         };
         let burst_start = day.plus(1 - cfg.burst_days as i32);
-        let new_listings: Vec<&FirstAdd> = first_adds.values().filter(|f| burst_start <= f.day && f.day <= day).collect();
-        let (rings, hubs) = rings_and_hubs(cfg, state("sellers"), state("seller_identity"), state("listings"), &new_listings, &in_window("orders"), &in_window("feedback"));
-        let features = features(cfg, day, &rings, state("sellers"), state("listings"), state("brand_prices"), &new_listings, &in_window("orders"), &in_window("feedback"));
+        let new_listings: Vec<&FirstAdd> =
+            first_adds.values().filter(|f| burst_start <= f.day && f.day <= day).collect();
+        let (rings, hubs) = rings_and_hubs(
+            cfg,
+            state("sellers"),
+            state("seller_identity"),
+            state("listings"),
+            &new_listings,
+            &in_window("orders"),
+            &in_window("feedback"),
+        );
+        let features = features(
+            cfg,
+            day,
+            &rings,
+            state("sellers"),
+            state("listings"),
+            state("brand_prices"),
+            &new_listings,
+            &in_window("orders"),
+            &in_window("feedback"),
+        );
         out.push(DayState { day: day_text, rings, features, hubs, rejects });
     }
     out
@@ -489,7 +525,13 @@ fn rings_and_hubs(
     for r in identity.values() {
         holders.entry((string(r, "kind"), string(r, "value"))).or_default().insert(int(r, "seller_id"));
     }
-    let kind = |k: &str| cfg.kinds.iter().find(|(name, _, _)| name == k).map(|(_, strong, cap)| (*strong, *cap)).expect("configured kind");
+    let kind = |k: &str| {
+        cfg.kinds
+            .iter()
+            .find(|(name, _, _)| name == k)
+            .map(|(_, strong, cap)| (*strong, *cap))
+            .expect("configured kind")
+    };
     let mut hubs = BTreeMap::new();
     // Undirected links as (smaller, larger); weak pairs collect the kinds they share.
     let mut links: BTreeSet<(i64, i64)> = BTreeSet::new();
@@ -586,7 +628,8 @@ fn features(
     for r in listings.values() {
         let f = out.get_mut(&int(r, "seller_id")).expect("known");
         f.active_listings += 1;
-        let reference = opt_str(r, "brand").and_then(|b| prices.get(&vec![KeyPart::Str(b), KeyPart::Str(string(r, "category"))]));
+        let reference =
+            opt_str(r, "brand").and_then(|b| prices.get(&vec![KeyPart::Str(b), KeyPart::Str(string(r, "category"))]));
         if let Some(p) = reference {
             f.branded_listings += 1;
             if (int(r, "price_cents") as f64) < cfg.low_price_ratio * (int(p, "reference_price_cents") as f64) {
@@ -626,13 +669,28 @@ fn day_number(day: &str) -> i32 {
 /// (ring, seller, since, until) from the generator's ground truth.
 fn memberships(lake: &Path) -> Vec<(i64, i64, i32, Option<i32>)> {
     let b = &read_file(&lake.join("_truth/memberships.parquet"))[0];
-    let col = |name: &str| read_column(b.column_by_name(name).unwrap().as_ref(), if name == "ring" || name == "seller_id" { 'i' } else { 'd' }, name);
+    let col = |name: &str| {
+        read_column(
+            b.column_by_name(name).unwrap().as_ref(),
+            if name == "ring" || name == "seller_id" { 'i' } else { 'd' },
+            name,
+        )
+    };
     let as_int = |v: &Val| match v {
         Val::Int(x) => Some(*x),
         _ => None,
     };
     let (r, s, since, until) = (col("ring"), col("seller_id"), col("since"), col("until"));
-    (0..r.len()).map(|i| (as_int(&r[i]).unwrap(), as_int(&s[i]).unwrap(), as_int(&since[i]).unwrap() as i32, as_int(&until[i]).map(|u| u as i32))).collect()
+    (0..r.len())
+        .map(|i| {
+            (
+                as_int(&r[i]).unwrap(),
+                as_int(&s[i]).unwrap(),
+                as_int(&since[i]).unwrap() as i32,
+                as_int(&until[i]).map(|u| u as i32),
+            )
+        })
+        .collect()
 }
 
 /// Seller -> class from the ground truth.
@@ -661,7 +719,11 @@ fn reject_counts(states: &[DayState]) -> BTreeMap<(String, String), u64> {
 }
 
 fn rows_in(lake: &Path, table: &str, day: &str) -> usize {
-    data_files(&lake.join(table).join(format!("dt={day}"))).iter().flat_map(|f| read_file(f)).map(|b| b.num_rows()).sum()
+    data_files(&lake.join(table).join(format!("dt={day}")))
+        .iter()
+        .flat_map(|f| read_file(f))
+        .map(|b| b.num_rows())
+        .sum()
 }
 
 #[test]
@@ -672,7 +734,8 @@ fn oracle_on_a_generated_lake_agrees_with_the_ground_truth() {
     assert_eq!(states.len(), 21);
 
     // Rejects: exactly the planted bad rows, per (day, table).
-    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(lake.join("_truth/manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(lake.join("_truth/manifest.json")).unwrap()).unwrap();
     let mut planted = BTreeMap::new();
     for (day, tables) in manifest["bad_rows_by_day"].as_object().unwrap() {
         for (table, n) in tables.as_object().unwrap() {
@@ -716,7 +779,8 @@ fn oracle_on_a_generated_lake_agrees_with_the_ground_truth() {
         assert!(planted.len() >= 5, "{}", s.day);
         let in_planted: BTreeSet<i64> = planted.values().flatten().copied().collect();
         for (ring, sellers) in &planted {
-            let ids: BTreeSet<i64> = sellers.iter().map(|x| *s.rings.get(x).unwrap_or_else(|| panic!("{}: {x} unknown", s.day))).collect();
+            let ids: BTreeSet<i64> =
+                sellers.iter().map(|x| *s.rings.get(x).unwrap_or_else(|| panic!("{}: {x} unknown", s.day))).collect();
             assert_eq!(ids.len(), 1, "{}: planted ring {ring} {sellers:?} is split over oracle rings {ids:?}", s.day);
         }
         let mut sizes: BTreeMap<i64, usize> = BTreeMap::new();
@@ -732,15 +796,29 @@ fn oracle_on_a_generated_lake_agrees_with_the_ground_truth() {
 
         // Hubs: a carrier NAT ip and a registration agency's phone every day.
         assert!(s.hubs.keys().any(|(k, _)| k == "ip"), "{}: no ip hub", s.day);
-        assert!(s.hubs.keys().any(|(k, _)| k == "phone" || k == "id_card" || k == "payment_account" || k == "bank_card"), "{}", s.day);
-        assert!(s.hubs.iter().all(|((k, _), n)| *n > if k == "device" { 10 } else if k == "ip" { 20 } else { 5 }));
+        assert!(
+            s.hubs.keys().any(|(k, _)| k == "phone" || k == "id_card" || k == "payment_account" || k == "bank_card"),
+            "{}",
+            s.day
+        );
+        assert!(s.hubs.iter().all(|((k, _), n)| *n
+            > if k == "device" {
+                10
+            } else if k == "ip" {
+                20
+            } else {
+                5
+            }));
 
         // Orders: with W = 30 over 21 days, every valid order so far counts.
         let rejected = s.rejects.iter().filter(|r| r.0 == "orders").count();
         valid_orders += rows_in(&lake, "orders", &s.day) - rejected;
         assert_eq!(s.features.values().map(|f| f.orders as usize).sum::<usize>(), valid_orders, "{}", s.day);
         assert!(s.features.values().all(|f| f.buyers <= f.orders && (f.orders == 0) == (f.buyers == 0)));
-        assert!(s.features.values().all(|f| f.low_price_listings <= f.branded_listings && f.branded_listings <= f.active_listings));
+        assert!(s
+            .features
+            .values()
+            .all(|f| f.low_price_listings <= f.branded_listings && f.branded_listings <= f.active_listings));
         assert!(s.features.values().all(|f| f.new_brands <= f.new_listings));
         assert!(s.features.values().all(|f| f.avg_rating.is_none_or(|a| (1.0..=5.0).contains(&a) && f.reviews > 0)));
     }
@@ -749,15 +827,28 @@ fn oracle_on_a_generated_lake_agrees_with_the_ground_truth() {
     // counterfeit complaints and worse reviews than honest ones.
     let last = states.last().unwrap();
     let mean = |c: &str, f: &dyn Fn(&Features) -> f64| {
-        let v: Vec<f64> = last.features.iter().filter(|(s, _)| class.get(s).is_some_and(|x| x == c)).map(|(_, x)| f(x)).collect();
+        let v: Vec<f64> =
+            last.features.iter().filter(|(s, _)| class.get(s).is_some_and(|x| x == c)).map(|(_, x)| f(x)).collect();
         assert!(!v.is_empty(), "no {c} seller");
         v.iter().sum::<f64>() / v.len() as f64
     };
-    let low_share = |f: &Features| if f.branded_listings == 0 { 0.0 } else { f.low_price_listings as f64 / f.branded_listings as f64 };
+    let low_share = |f: &Features| {
+        if f.branded_listings == 0 {
+            0.0
+        } else {
+            f.low_price_listings as f64 / f.branded_listings as f64
+        }
+    };
     assert!(mean("counterfeit", &low_share) > 0.5 && mean("honest", &low_share) < 0.2);
-    assert!(mean("counterfeit", &|f| f.counterfeit_complaints as f64) > 5.0 * mean("honest", &|f| f.counterfeit_complaints as f64));
+    assert!(
+        mean("counterfeit", &|f| f.counterfeit_complaints as f64)
+            > 5.0 * mean("honest", &|f| f.counterfeit_complaints as f64)
+    );
     assert!(mean("counterfeit", &|f| f.logo_mismatch_max.unwrap_or(0.0)) > 0.4);
-    assert!(last.features.values().any(|f| f.young_account == Some(true)) && last.features.values().any(|f| f.young_account == Some(false)));
+    assert!(
+        last.features.values().any(|f| f.young_account == Some(true))
+            && last.features.values().any(|f| f.young_account == Some(false))
+    );
     assert!(states.iter().any(|s| s.features.values().any(|f| f.new_brands >= 2)), "a burst of new branded listings");
 }
 
@@ -769,7 +860,8 @@ fn shorter_windows_are_differences_of_cumulative_counts() {
     let lake = tiny_lake(dir.path(), "lake", &[]);
     let long = compute(&lake, &OracleConfig { burst_days: 30, ..OracleConfig::default() });
     let short = compute(&lake, &OracleConfig { window_days: 5, burst_days: 3, ..OracleConfig::default() });
-    let counts = |f: Option<&Features>| f.map_or([0; 4], |f| [f.orders, f.gmv_cents, f.counterfeit_complaints, f.reviews]);
+    let counts =
+        |f: Option<&Features>| f.map_or([0; 4], |f| [f.orders, f.gmv_cents, f.counterfeit_complaints, f.reviews]);
     let mut differs = 0;
     for (i, s) in short.iter().enumerate() {
         let known_long: BTreeSet<_> = long[i].rings.keys().collect();
@@ -979,7 +1071,10 @@ fn labels(lake: &Path, day: &str, rows: &[(i64, &'static str)]) {
         "labels",
         day,
         "part-0.parquet",
-        vec![("seller_id", Col::I64(rows.iter().map(|r| Some(r.0)).collect())), ("label", Col::Str(rows.iter().map(|r| Some(r.1)).collect()))],
+        vec![
+            ("seller_id", Col::I64(rows.iter().map(|r| Some(r.0)).collect())),
+            ("label", Col::Str(rows.iter().map(|r| Some(r.1)).collect())),
+        ],
     );
 }
 
@@ -1021,8 +1116,8 @@ fn mini_lake(lake: &Path) {
             (1, "email", "a@b.example", "add"), // row 11: unknown kind
             (12, "phone", "Q", "add"),          // rows 12, 13: duplicate key
             (12, "phone", "Q", "add"),
-            (13, "phone", "Q2", "remove"),      // removing an absent row: nothing
-            (1, "phone", "P9", "upsert"),       // row 15: unknown op
+            (13, "phone", "Q2", "remove"), // removing an absent row: nothing
+            (1, "phone", "P9", "upsert"),  // row 15: unknown op
         ],
     );
     listings(
@@ -1033,15 +1128,20 @@ fn mini_lake(lake: &Path) {
             (101, 1, Some("Nike"), Some("shoes"), 6000, None, "add"),
             (102, 2, None, Some("toys"), 500, Some(0.1), "add"),
             (103, 14, Some("Acme"), Some("toys"), 100, None, "add"),
-            (104, 1, Some("Nike"), Some("shoes"), -5, None, "add"),     // row 4: negative price
+            (104, 1, Some("Nike"), Some("shoes"), -5, None, "add"), // row 4: negative price
             (105, 2, Some("Nike"), Some("shoes"), 5, Some(1.5), "add"), // row 5: logo > 1
             (106, 2, Some("Nike"), Some("shoes"), 5, Some(f64::NAN), "add"), // row 6: NaN
-            (107, 2, Some("Nike"), None, 5, None, "add"),               // row 7: null category
-            (111, 2, Some("Nike"), Some("shoes"), 5000, None, "add"),   // exactly 0.5 x reference: not low
+            (107, 2, Some("Nike"), None, 5, None, "add"),           // row 7: null category
+            (111, 2, Some("Nike"), Some("shoes"), 5000, None, "add"), // exactly 0.5 x reference: not low
         ],
     );
     // Two files; order 7 occurs once in each, so both copies are rejected.
-    orders(lake, D1, "part-0.parquet", &[(1, 1, 50, 1, 1000), (2, 1, 50, 2, 2000), (3, 1, 51, 1, 500), (4, 15, 52, 1, 700), (7, 2, 53, 1, 100)]);
+    orders(
+        lake,
+        D1,
+        "part-0.parquet",
+        &[(1, 1, 50, 1, 1000), (2, 1, 50, 2, 2000), (3, 1, 51, 1, 500), (4, 15, 52, 1, 700), (7, 2, 53, 1, 100)],
+    );
     orders(lake, D1, "part-1.parquet", &[(5, 2, 53, 0, 100), (6, 2, 53, 1, -1), (7, 2, 53, 1, 100)]);
     feedback(
         lake,
@@ -1053,12 +1153,22 @@ fn mini_lake(lake: &Path) {
             (1, None, "review", None),
             (2, None, "user_report", None),
             (16, None, "other_complaint", None),
-            (2, None, "review", Some(0)),      // row 6: rating outside 1..5
-            (2, None, "praise", None),         // row 7: unknown kind
+            (2, None, "review", Some(0)),          // row 6: rating outside 1..5
+            (2, None, "praise", None),             // row 7: unknown kind
             (2, None, "other_complaint", Some(6)), // row 8: a rating outside 1..5 on any kind
         ],
     );
-    prices(lake, D1, &[("Nike", "shoes", 10_000), ("Acme", "shoes", 300), ("Zed", "toys", -1), ("Dup", "toys", 5), ("Dup", "toys", 5)]);
+    prices(
+        lake,
+        D1,
+        &[
+            ("Nike", "shoes", 10_000),
+            ("Acme", "shoes", 300),
+            ("Zed", "toys", -1),
+            ("Dup", "toys", 5),
+            ("Dup", "toys", 5),
+        ],
+    );
     labels(lake, D1, &[(1, "counterfeit"), (2, "maybe")]);
     // A file whose name starts with `_` or `.` is not a data file.
     std::fs::write(lake.join("orders/dt=2026-01-01/_ignored.parquet"), "not parquet").unwrap();
@@ -1066,15 +1176,19 @@ fn mini_lake(lake: &Path) {
 
     // Day 2.
     let registered_5 = Some(day_number(D2) - 89); // young at D2 (> D2-90), not at D3 (= D3-90)
-    sellers(lake, D2, &[(1, date("2025-12-01"), "active"), (2, date("2020-01-01"), "active"), (5, registered_5, "active")]);
+    sellers(
+        lake,
+        D2,
+        &[(1, date("2025-12-01"), "active"), (2, date("2020-01-01"), "active"), (5, registered_5, "active")],
+    );
     identity(
         lake,
         D2,
         &[
-            (1, "phone", "P1", "add"),      // adding a present row: nothing
-            (6, "ip", "IP1", "remove"),     // 3 and 6 now share one weak kind only
+            (1, "phone", "P1", "add"),  // adding a present row: nothing
+            (6, "ip", "IP1", "remove"), // 3 and 6 now share one weak kind only
             (8, "device", "DEV2", "remove"),
-            (8, "ip", "NOPE", "remove"),    // removing an absent row: nothing
+            (8, "ip", "NOPE", "remove"), // removing an absent row: nothing
             (7, "ip", "IP7", "add"),
             (17, "device", "DEV2", "add"),
             (17, "ip", "IP7", "add"),       // 7 and 17: device and ip, linked
@@ -1099,7 +1213,11 @@ fn mini_lake(lake: &Path) {
     labels(lake, D2, &[(1, "maybe")]);
 
     // Day 3: empty partitions (marker only) for identity, listings, orders, feedback; no labels.
-    sellers(lake, D3, &[(1, date("2025-12-01"), "active"), (2, date("2020-01-01"), "active"), (5, registered_5, "active")]);
+    sellers(
+        lake,
+        D3,
+        &[(1, date("2025-12-01"), "active"), (2, date("2020-01-01"), "active"), (5, registered_5, "active")],
+    );
     prices(lake, D3, &[("Nike", "shoes", 10_000)]);
 
     for day in [D1, D2, D3] {
@@ -1136,7 +1254,9 @@ fn handcrafted_lake_gives_hand_computed_state() {
     let f = Features::default;
 
     // Rejects: (table, file, row).
-    let rejects = |s: &DayState| -> Vec<(String, String, i64)> { s.rejects.iter().map(|(t, f, r, _)| (t.clone(), f.clone(), *r)).collect() };
+    let rejects = |s: &DayState| -> Vec<(String, String, i64)> {
+        s.rejects.iter().map(|(t, f, r, _)| (t.clone(), f.clone(), *r)).collect()
+    };
     let mut expected = Vec::new();
     let mut add = |table: &str, file: &str, rows: &[i64]| {
         for r in rows {
@@ -1159,7 +1279,20 @@ fn handcrafted_lake_gives_hand_computed_state() {
     let ring = |pairs: &[(i64, i64)]| pairs.iter().copied().collect::<BTreeMap<i64, i64>>();
     assert_eq!(
         s1.rings,
-        ring(&[(1, 1), (2, 1), (3, 3), (6, 3), (7, 7), (8, 8), (9, 9), (10, 10), (11, 11), (14, 14), (15, 15), (16, 16)])
+        ring(&[
+            (1, 1),
+            (2, 1),
+            (3, 3),
+            (6, 3),
+            (7, 7),
+            (8, 8),
+            (9, 9),
+            (10, 10),
+            (11, 11),
+            (14, 14),
+            (15, 15),
+            (16, 16)
+        ])
     );
     assert_eq!(s1.hubs, BTreeMap::from([(("phone".to_owned(), "HUB".to_owned()), 3)]));
     let mut e1: BTreeMap<i64, Features> = s1.rings.keys().map(|s| (*s, f())).collect();
@@ -1184,7 +1317,16 @@ fn handcrafted_lake_gives_hand_computed_state() {
     );
     e1.insert(
         2,
-        Features { reports: 1, active_listings: 2, branded_listings: 1, new_listings: 2, new_brands: 1, logo_mismatch_max: Some(0.1), young_account: Some(false), ..f() },
+        Features {
+            reports: 1,
+            active_listings: 2,
+            branded_listings: 1,
+            new_listings: 2,
+            new_brands: 1,
+            logo_mismatch_max: Some(0.1),
+            young_account: Some(false),
+            ..f()
+        },
     );
     e1.insert(14, Features { active_listings: 1, new_listings: 1, new_brands: 1, ..f() });
     e1.insert(15, Features { orders: 1, gmv_cents: 700, buyers: 1, ..f() });
@@ -1206,10 +1348,10 @@ fn handcrafted_lake_gives_hand_computed_state() {
             counterfeit_complaints: 1,
             reviews: 4,
             avg_rating: Some(11.0 / 3.0),
-            active_listings: 3,     // 101, 108, 109
-            branded_listings: 3,    // Nike, Puma, Nike shoes
-            low_price_listings: 2,  // 108 (100 < 500), 109 (2000 < 5000)
-            new_listings: 4,        // 100 (removed since), 101, 108, 109
+            active_listings: 3,    // 101, 108, 109
+            branded_listings: 3,   // Nike, Puma, Nike shoes
+            low_price_listings: 2, // 108 (100 < 500), 109 (2000 < 5000)
+            new_listings: 4,       // 100 (removed since), 101, 108, 109
             new_brands: 2,
             logo_mismatch_max: None,
             young_account: Some(true),
@@ -1219,9 +1361,30 @@ fn handcrafted_lake_gives_hand_computed_state() {
     // 102 moved to seller 5 but stays seller 2's new listing (its first add).
     e2.insert(
         2,
-        Features { orders: 1, gmv_cents: 300, buyers: 1, reports: 1, active_listings: 1, branded_listings: 1, new_listings: 2, new_brands: 1, young_account: Some(false), ..f() },
+        Features {
+            orders: 1,
+            gmv_cents: 300,
+            buyers: 1,
+            reports: 1,
+            active_listings: 1,
+            branded_listings: 1,
+            new_listings: 2,
+            new_brands: 1,
+            young_account: Some(false),
+            ..f()
+        },
     );
-    e2.insert(5, Features { active_listings: 1, branded_listings: 1, low_price_listings: 1, logo_mismatch_max: Some(0.3), young_account: Some(true), ..f() });
+    e2.insert(
+        5,
+        Features {
+            active_listings: 1,
+            branded_listings: 1,
+            low_price_listings: 1,
+            logo_mismatch_max: Some(0.3),
+            young_account: Some(true),
+            ..f()
+        },
+    );
     e2.insert(14, Features { active_listings: 1, new_listings: 1, new_brands: 1, ..f() });
     e2.insert(15, Features { orders: 1, gmv_cents: 700, buyers: 1, ..f() });
     assert_eq!(s2.features, e2);
@@ -1243,8 +1406,29 @@ fn handcrafted_lake_gives_hand_computed_state() {
             ..f()
         },
     );
-    e3.insert(2, Features { orders: 1, gmv_cents: 300, buyers: 1, active_listings: 1, branded_listings: 1, young_account: Some(false), ..f() });
-    e3.insert(5, Features { active_listings: 1, branded_listings: 1, low_price_listings: 1, logo_mismatch_max: Some(0.3), young_account: Some(false), ..f() });
+    e3.insert(
+        2,
+        Features {
+            orders: 1,
+            gmv_cents: 300,
+            buyers: 1,
+            active_listings: 1,
+            branded_listings: 1,
+            young_account: Some(false),
+            ..f()
+        },
+    );
+    e3.insert(
+        5,
+        Features {
+            active_listings: 1,
+            branded_listings: 1,
+            low_price_listings: 1,
+            logo_mismatch_max: Some(0.3),
+            young_account: Some(false),
+            ..f()
+        },
+    );
     e3.insert(14, Features { active_listings: 1, ..f() });
     assert_eq!(s3.features, e3);
 }

@@ -21,7 +21,14 @@ fn run_cluster(lake: &Path, out: &Path, processes: usize, threads: usize) {
         .map(|i| {
             Command::new(env!("CARGO_BIN_EXE_ringlead"))
                 .args(["run", "--input", lake.to_str().unwrap(), "--output", out.to_str().unwrap()])
-                .args(["-w", &threads.to_string(), "--processes", &processes.to_string(), "--hosts", hosts.to_str().unwrap()])
+                .args([
+                    "-w",
+                    &threads.to_string(),
+                    "--processes",
+                    &processes.to_string(),
+                    "--hosts",
+                    hosts.to_str().unwrap(),
+                ])
                 .env("RINGLEAD_HASH_KEY", KEY)
                 .env("RINGLEAD_PROCESS_INDEX", i.to_string())
                 .stdout(std::process::Stdio::null())
@@ -70,7 +77,18 @@ fn every_worker_layout_gives_the_same_outputs() {
 fn snapshot_and_changes_lakes_give_identical_outputs() {
     let dir = tempfile::tempdir().unwrap();
     let changes = tiny_lake(dir.path(), "changes", &["--variety", "false"]);
-    let flags = ["--variety", "false", "--mode", "seller_identity=snapshot", "--mode", "listings=snapshot", "--mode", "sellers=changes", "--mode", "brand_prices=changes"];
+    let flags = [
+        "--variety",
+        "false",
+        "--mode",
+        "seller_identity=snapshot",
+        "--mode",
+        "listings=snapshot",
+        "--mode",
+        "sellers=changes",
+        "--mode",
+        "brand_prices=changes",
+    ];
     let snapshots = tiny_lake(dir.path(), "snapshots", &flags);
     let (a, b) = (dir.path().join("out-a"), dir.path().join("out-b"));
     run_job_ok(&changes, &a, &[]);
@@ -131,14 +149,20 @@ fn break_orders_file(lake: &Path, day: &str) -> PathBuf {
                 let v: Vec<String> = (0..b.num_rows()).map(|i| display(c.as_ref(), i)).collect();
                 (f.name().clone(), std::sync::Arc::new(StringArray::from(v)) as ArrayRef)
             } else if f.name() == "order_id" {
-                (f.name().clone(), std::sync::Arc::new(Int64Array::from(ints(b, "order_id").into_iter().map(|x| x.unwrap()).collect::<Vec<_>>())) as ArrayRef)
+                (
+                    f.name().clone(),
+                    std::sync::Arc::new(Int64Array::from(
+                        ints(b, "order_id").into_iter().map(|x| x.unwrap()).collect::<Vec<_>>(),
+                    )) as ArrayRef,
+                )
             } else {
                 (f.name().clone(), c)
             }
         })
         .collect();
     let batch = RecordBatch::try_from_iter(cols).unwrap();
-    let mut w = parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&file).unwrap(), batch.schema(), None).unwrap();
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&file).unwrap(), batch.schema(), None).unwrap();
     w.write(&batch).unwrap();
     w.close().unwrap();
     file
@@ -155,7 +179,9 @@ fn a_bad_file_fails_its_day_with_file_and_column_and_keeps_earlier_days() {
     assert!(!o.status.success(), "the day must fail");
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains(&format!("{rel}: column `amount_cents` must be a signed integer, but the file stores it as Arrow type Utf8")),
+        err.contains(&format!(
+            "{rel}: column `amount_cents` must be a signed integer, but the file stores it as Arrow type Utf8"
+        )),
         "{err}"
     );
     assert!(err.contains("day 2026-01-04 failed, nothing of it was committed"), "{err}");
@@ -191,7 +217,12 @@ fn a_missing_day_in_the_middle_is_an_error_and_a_changed_committed_day_is_report
     let o = run_job(&lake, &out, &[]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("the input of day 2026-01-02, already committed, has changed: orders/dt=2026-01-02/late.parquet appeared"), "{err}");
+    assert!(
+        err.contains(
+            "the input of day 2026-01-02, already committed, has changed: orders/dt=2026-01-02/late.parquet appeared"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -202,7 +233,16 @@ fn follow_mode_picks_up_new_days_and_stops_cleanly_on_sigterm() {
     copy_lake_until(&full, &lake, "2026-01-03");
     let out = dir.path().join("out");
     let mut child = Command::new(env!("CARGO_BIN_EXE_ringlead"))
-        .args(["run", "--follow", "--poll-interval", "1", "--input", lake.to_str().unwrap(), "--output", out.to_str().unwrap()])
+        .args([
+            "run",
+            "--follow",
+            "--poll-interval",
+            "1",
+            "--input",
+            lake.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+        ])
         .env("RINGLEAD_HASH_KEY", KEY)
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -262,4 +302,42 @@ fn a_missing_hash_key_is_a_clear_error() {
         .unwrap();
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("no hash key: set the environment variable RINGLEAD_HASH_KEY"));
+}
+
+#[test]
+fn when_a_process_dies_the_others_exit_non_zero_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = tiny_lake(dir.path(), "lake", &["--days", "3"]);
+    let out = dir.path().join("out");
+    let hosts = dir.path().join("hosts");
+    let ports = free_ports(2);
+    std::fs::write(&hosts, ports.iter().map(|p| format!("127.0.0.1:{p}\n")).collect::<String>()).unwrap();
+    let spawn = |i: usize| {
+        Command::new(env!("CARGO_BIN_EXE_ringlead"))
+            .args(["run", "--follow", "--poll-interval", "1", "--input", lake.to_str().unwrap()])
+            .args(["--output", out.to_str().unwrap(), "--processes", "2", "--hosts", hosts.to_str().unwrap()])
+            .args(["--process-index", &i.to_string()])
+            .env("RINGLEAD_HASH_KEY", KEY)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let survivor = spawn(0);
+    let mut victim = spawn(1);
+    for _ in 0..300 {
+        if out.join("runs/dt=2026-01-03.json").exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(out.join("runs/dt=2026-01-03.json").exists(), "the cluster ran");
+    victim.kill().unwrap();
+    victim.wait().unwrap();
+    let started = std::time::Instant::now();
+    let o = survivor.wait_with_output().unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "the survivor must not hang");
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("a peer process of the cluster probably died"), "{err}");
 }

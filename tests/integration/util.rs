@@ -141,16 +141,23 @@ pub fn display(col: &dyn Array, i: usize) -> String {
 
 /// A changelog dataset of an output, consolidated per day: day -> row (all columns but `diff`,
 /// joined by `|`) -> summed diff, zero sums dropped.
-pub fn changelog(out: &Path, dataset: &str) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>> {
+pub fn changelog(
+    out: &Path,
+    dataset: &str,
+) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>> {
     let mut all = std::collections::BTreeMap::new();
     for day in days(out, dataset) {
         let mut rows: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
         for b in partition(out, dataset, &day) {
             let cols: Vec<_> = b.schema().fields().iter().map(|f| f.name().clone()).filter(|n| n != "diff").collect();
             let diffs = ints(&b, "diff");
-            for i in 0..b.num_rows() {
-                let key = cols.iter().map(|c| display(b.column_by_name(c).unwrap().as_ref(), i)).collect::<Vec<_>>().join("|");
-                *rows.entry(key).or_insert(0) += diffs[i].unwrap();
+            for (i, diff) in diffs.iter().enumerate() {
+                let key = cols
+                    .iter()
+                    .map(|c| display(b.column_by_name(c).unwrap().as_ref(), i))
+                    .collect::<Vec<_>>()
+                    .join("|");
+                *rows.entry(key).or_insert(0) += diff.unwrap();
             }
         }
         rows.retain(|_, d| *d != 0);
@@ -160,7 +167,9 @@ pub fn changelog(out: &Path, dataset: &str) -> std::collections::BTreeMap<String
 }
 
 /// The state at every day of a changelog: the running sum of its daily changes.
-pub fn states(log: &std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>>) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>> {
+pub fn states(
+    log: &std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>>,
+) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>> {
     let mut state: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
     let mut out = std::collections::BTreeMap::new();
     for (day, changes) in log {
@@ -186,7 +195,12 @@ pub fn run_job(lake: &Path, out: &Path, extra: &[&str]) -> Output {
 /// As `run_job`, asserting success.
 pub fn run_job_ok(lake: &Path, out: &Path, extra: &[&str]) -> Output {
     let o = run_job(lake, out, extra);
-    assert!(o.status.success(), "run failed:\n{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "run failed:\n{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
     o
 }
 
