@@ -160,17 +160,12 @@ impl Default for PrivacyConfig {
 }
 
 /// `[model]`: where the scoring model lives.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ModelRef {
-    /// The model config; relative paths are relative to the job file.
-    pub config: PathBuf,
-}
-
-impl Default for ModelRef {
-    fn default() -> Self {
-        ModelRef { config: PathBuf::from("configs/model.toml") }
-    }
+    /// The model config; relative paths are relative to the job file. Unset: the built-in
+    /// weights, which `configs/model.toml` repeats.
+    pub config: Option<PathBuf>,
 }
 
 impl JobConfig {
@@ -187,7 +182,7 @@ impl JobConfig {
         job.output.root.as_mut().map(rebase);
         job.workers.hosts.as_mut().map(rebase);
         job.privacy.hash_key_file.as_mut().map(rebase);
-        rebase(&mut job.model.config);
+        job.model.config.as_mut().map(rebase);
         job.check(path)?;
         Ok(job)
     }
@@ -246,28 +241,6 @@ impl JobConfig {
     }
 }
 
-/// Names a model weight may have: the SPEC seller features and the ring structure around a
-/// seller. (The scoring stage defines how each is transformed.)
-pub const MODEL_FEATURES: &[&str] = &[
-    "orders",
-    "gmv_cents",
-    "buyers",
-    "counterfeit_complaints",
-    "reports",
-    "reviews",
-    "avg_rating",
-    "active_listings",
-    "branded_listings",
-    "low_price_listings",
-    "new_listings",
-    "new_brands",
-    "logo_mismatch_max",
-    "young_account",
-    "ring_size",
-    "ring_strong_links",
-    "ring_members_with_complaints",
-];
-
 /// A model config (`configs/model.toml`): a logistic seller score and lead thresholds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -278,8 +251,43 @@ pub struct ModelConfig {
     pub lead_threshold: f64,
     /// A lead whose score moves by more than this is `updated` in `lead_changes`.
     pub update_step: f64,
-    /// Weight of each (transformed) feature; a feature not named has weight 0.
+    /// Rings smaller than this are never leads (a lone seller is not an operation).
+    #[serde(default = "default_min_ring_size")]
+    pub min_ring_size: usize,
+    /// Weight of each model input (see `dataflow::scoring::INPUTS`); an input not named weighs 0.
     pub weights: BTreeMap<String, f64>,
+}
+
+fn default_min_ring_size() -> usize {
+    2
+}
+
+impl Default for ModelConfig {
+    /// The shipped weights (`configs/model.toml` holds the same).
+    fn default() -> Self {
+        let weights = [
+            ("counterfeit_complaints", 0.9),
+            ("complaint_rate", 0.6),
+            ("reports", 0.5),
+            ("low_price_share", 2.5),
+            ("branded_share", 0.5),
+            ("logo_mismatch_max", 3.0),
+            ("new_brands", 0.3),
+            ("new_listings", 0.1),
+            ("rating_gap", 0.4),
+            ("young_account", 0.6),
+            ("ring_size", 0.3),
+            ("ring_strong_links", 0.2),
+            ("ring_members_with_complaints", 1.5),
+        ];
+        ModelConfig {
+            bias: -5.0,
+            lead_threshold: 0.5,
+            update_step: 0.05,
+            min_ring_size: 2,
+            weights: weights.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        }
+    }
 }
 
 impl ModelConfig {
@@ -288,8 +296,9 @@ impl ModelConfig {
         let model: ModelConfig = parse_toml(path)?;
         let bad = |key: String, message: String| Err(ConfigError::Invalid { path: path.to_owned(), key, message });
         for (name, w) in &model.weights {
-            if !MODEL_FEATURES.contains(&name.as_str()) {
-                return bad(format!("weights.{name}"), format!("not a feature (known: {})", MODEL_FEATURES.join(", ")));
+            let inputs = crate::dataflow::scoring::INPUTS;
+            if !inputs.contains(&name.as_str()) {
+                return bad(format!("weights.{name}"), format!("not a model input (known: {})", inputs.join(", ")));
             }
             if !w.is_finite() {
                 return bad(format!("weights.{name}"), "must be a finite number".into());
@@ -391,7 +400,8 @@ mod tests {
             let path = entry.unwrap().path();
             JobConfig::load(&path).unwrap_or_else(|e| panic!("{e}"));
         }
-        ModelConfig::load(&root.join("configs/model.toml")).unwrap();
+        let shipped = ModelConfig::load(&root.join("configs/model.toml")).unwrap();
+        assert_eq!(shipped, ModelConfig::default(), "configs/model.toml holds the built-in weights");
         assert_eq!(read_hosts(&root.join("configs/hosts.local")).unwrap().len(), 2);
     }
 
@@ -402,7 +412,7 @@ mod tests {
         std::fs::write(&path, "bias = -3.0\nlead_threshold = 0.8\nupdate_step = 0.05\n[weights]\nshoe_size = 1.0\n")
             .unwrap();
         let err = ModelConfig::load(&path).unwrap_err().to_string();
-        assert!(err.contains("weights.shoe_size") && err.contains("not a feature"), "{err}");
+        assert!(err.contains("weights.shoe_size") && err.contains("not a model input"), "{err}");
     }
 
     #[test]

@@ -9,7 +9,15 @@ fn main() -> ExitCode {
     match ringlead::cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Print the chain of causes, skipping those a message already quotes.
+            let mut text = e.to_string();
+            for cause in e.chain().skip(1) {
+                let c = cause.to_string();
+                if !text.contains(&c) {
+                    text = format!("{text}: {c}");
+                }
+            }
+            eprintln!("error: {text}");
             ExitCode::FAILURE
         }
     }

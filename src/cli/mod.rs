@@ -9,6 +9,9 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Instant;
 
+mod bench;
+pub use bench::BenchArgs;
+
 /// ringlead: rings of seller accounts that are likely one counterfeit operation, kept live day by
 /// day from a marketplace's data lake.
 #[derive(Debug, Parser)]
@@ -29,8 +32,60 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Run the job: process every ready day not yet committed (and, with --follow, each new one).
     Run(RunArgs),
+    /// Fit the model's weights from the lake's labels of days <= --until, using the job's outputs.
+    Train(TrainArgs),
+    /// Measure the job's leads against a generated lake's ground truth.
+    Evaluate(EvaluateArgs),
     /// Check a job file and print it with every default filled in.
     CheckJob(CheckJobArgs),
+    /// Benchmark worker layouts (threads x processes) on a lake: time, speed-up, refresh,
+    /// memory, exchanged bytes; checks every layout gives the same outputs; writes CSV and SVG.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TrainArgs {
+    /// The job file; its input is the lake with labels, its output the job's outputs (run the job
+    /// first: the model inputs do not depend on the weights).
+    #[arg(long)]
+    pub job: Option<PathBuf>,
+    /// The lake (overrides the job file's input.root).
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// The job's outputs (overrides output.root).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Train on labels of days up to this one (YYYY-MM-DD); later labels are held out.
+    #[arg(long)]
+    pub until: Day,
+    /// Where to write the fitted model config.
+    #[arg(long, default_value = "configs/model.trained.toml")]
+    pub model_out: PathBuf,
+    /// L2 regularisation of the weights.
+    #[arg(long, default_value_t = 1.0)]
+    pub l2: f64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EvaluateArgs {
+    /// The job file (its output.root holds the leads to evaluate).
+    #[arg(long)]
+    pub job: Option<PathBuf>,
+    /// The job's outputs (overrides output.root).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// The ground truth: `<lake>/_truth` of a generated lake.
+    #[arg(long)]
+    pub truth: PathBuf,
+    /// Evaluate days from this one on (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: Option<Day>,
+    /// Evaluate days up to this one.
+    #[arg(long)]
+    pub until: Option<Day>,
+    /// Where to write the machine-readable result (default: <output>/evaluation.json).
+    #[arg(long)]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -176,11 +231,14 @@ pub fn run(args: Args) -> Result<()> {
             tracing::info!("done: {} days processed, {} replayed", summary.days_processed, summary.days_replayed);
             Ok(())
         }
+        Command::Train(t) => run_train(&t),
+        Command::Evaluate(e) => run_evaluate(&e),
         Command::CheckJob(c) => {
             let job = JobConfig::load(&c.job)?;
             print!("{}", toml::to_string_pretty(&job).context("printing the job")?);
             Ok(())
         }
+        Command::Bench(b) => bench::run(b),
     }
 }
 
@@ -216,7 +274,9 @@ pub fn run_options(r: &RunArgs) -> Result<crate::run::RunOptions> {
     }
     let w = &job.workers;
     let layout = crate::cluster::Layout::resolve(w.threads, w.processes, r.process_index, w.hosts.as_deref())?;
+    let model = load_model(&job)?;
     Ok(crate::run::RunOptions {
+        model,
         input,
         output,
         job,
@@ -224,6 +284,79 @@ pub fn run_options(r: &RunArgs) -> Result<crate::run::RunOptions> {
         follow: r.follow,
         day_timeout: std::time::Duration::from_secs(r.day_timeout.max(1)),
     })
+}
+
+/// The job's model config: the file `[model] config` names, else the built-in weights (which
+/// `configs/model.toml` repeats).
+pub fn load_model(job: &JobConfig) -> Result<crate::config::ModelConfig> {
+    match &job.model.config {
+        Some(path) => Ok(crate::config::ModelConfig::load(path)?),
+        None => Ok(crate::config::ModelConfig::default()),
+    }
+}
+
+fn job_or_default(path: &Option<PathBuf>) -> Result<JobConfig> {
+    Ok(match path {
+        Some(p) => JobConfig::load(p)?,
+        None => JobConfig::default(),
+    })
+}
+
+fn run_train(t: &TrainArgs) -> Result<()> {
+    let job = job_or_default(&t.job)?;
+    let lake = t.input.clone().or(job.input.root.clone()).context("no input: pass --input or a job with input.root")?;
+    let out =
+        t.output.clone().or(job.output.root.clone()).context("no output: pass --output or a job with output.root")?;
+    let examples = crate::train::examples(&lake, &out).context("collecting labelled examples")?;
+    let (train, held): (Vec<_>, Vec<_>) = examples.into_iter().partition(|e| e.day <= t.until);
+    if train.is_empty() {
+        bail!("no labels with days <= {} have features in {}", t.until, out.display());
+    }
+    let w = crate::train::fit(&train, t.l2);
+    let base = load_model(&job)?;
+    let model = crate::train::model_config(&w, &base);
+    let fit_train = crate::train::evaluate_fit(&w, &train);
+    let fit_held = crate::train::evaluate_fit(&w, &held);
+    let text = format!(
+        "# Fitted by `ringlead train --until {}` on {} labels ({} counterfeit); held out: {} labels.\n# train: log loss {:.4}, AUC {:.4}, accuracy {:.4}; held out: log loss {:.4}, AUC {:.4}, accuracy {:.4}\n{}",
+        t.until,
+        fit_train.examples,
+        fit_train.positives,
+        fit_held.examples,
+        fit_train.log_loss,
+        fit_train.auc,
+        fit_train.accuracy,
+        fit_held.log_loss,
+        fit_held.auc,
+        fit_held.accuracy,
+        toml::to_string_pretty(&model).context("printing the model")?
+    );
+    if let Some(dir) = t.model_out.parent() {
+        std::fs::create_dir_all(dir).ok();
+    }
+    std::fs::write(&t.model_out, text).with_context(|| format!("writing {}", t.model_out.display()))?;
+    println!("{:<10} {:>8} {:>9} {:>9} {:>8} {:>8}", "set", "labels", "positive", "log loss", "AUC", "accuracy");
+    for (name, f) in [("train", &fit_train), ("held out", &fit_held)] {
+        println!(
+            "{name:<10} {:>8} {:>9} {:>9.4} {:>8.4} {:>8.4}",
+            f.examples, f.positives, f.log_loss, f.auc, f.accuracy
+        );
+    }
+    println!("wrote {}", t.model_out.display());
+    Ok(())
+}
+
+fn run_evaluate(e: &EvaluateArgs) -> Result<()> {
+    let job = job_or_default(&e.job)?;
+    let out =
+        e.output.clone().or(job.output.root.clone()).context("no output: pass --output or a job with output.root")?;
+    let result = crate::evaluate::evaluate(&out, &e.truth, e.from, e.until)?;
+    print!("{}", crate::evaluate::table(&result));
+    let path = e.report.clone().unwrap_or_else(|| out.join("evaluation.json"));
+    std::fs::write(&path, serde_json::to_string_pretty(&result)? + "\n")
+        .with_context(|| format!("writing {}", path.display()))?;
+    println!("wrote {}", path.display());
+    Ok(())
 }
 
 /// Resolves `generate` flags over the preset.

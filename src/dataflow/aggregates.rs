@@ -34,6 +34,10 @@ pub struct Aggregates<'s> {
     pub known: Coll<'s, Seller>,
     /// Feature fragments: (seller, fragment), at most one of each kind per seller.
     pub fragments: Coll<'s, (Seller, Frag)>,
+    /// (seller, ship_from) with in-window orders as multiplicity.
+    pub origins: Coll<'s, (Seller, String)>,
+    /// (seller, brand) of active listings, once each.
+    pub brands: Coll<'s, (Seller, String)>,
 }
 
 /// Computes the known sellers and every feature fragment.
@@ -52,6 +56,8 @@ pub fn aggregate<'s>(s: &TableStates<'s>, settings: &Settings) -> Aggregates<'s>
         .count_total()
         .map(|(seller, n)| (seller, Frag::Buyers(n as i64)));
     let order_sellers = window(s.orders.clone().map(|o| o.seller).consolidate_stream(), w);
+    let origins = window(s.orders.clone().map(|o| (o.seller, o.ship_from)).consolidate_stream(), w);
+    let brands = s.listings.clone().flat_map(|(_, l)| l.brand.map(|b| (l.seller, b))).distinct_total();
 
     // Feedback in the window.
     let fb_sums = s
@@ -143,5 +149,5 @@ pub fn aggregate<'s>(s: &TableStates<'s>, settings: &Settings) -> Aggregates<'s>
         .concat(logo)
         .concat(new)
         .concat(young);
-    Aggregates { known, fragments }
+    Aggregates { known, fragments, origins, brands }
 }

@@ -16,6 +16,9 @@ pub struct Linked<'s> {
     pub hubs: Coll<'s, ((u8, u128), i64)>,
     /// (seller, ring_id) for every known seller; ring_id is the smallest seller id of the ring.
     pub rings: Coll<'s, (Seller, Seller)>,
+    /// Both ends of every link, with whether the link is strong (a pair linked both ways
+    /// counts once as strong and once as weak).
+    pub link_ends: Coll<'s, (Seller, bool)>,
 }
 
 /// Hubs, links and rings from the active identity rows and the known sellers.
@@ -35,7 +38,7 @@ pub fn rings<'s>(identity: Coll<'s, IdentityKey>, known: Coll<'s, Seller>, setti
     let pairs = shared.clone().join_core(shared, |&(kind, _), &a, &b| (a < b).then_some((a, b, kind)));
 
     let strong2 = strong.clone();
-    let strong_links = pairs.clone().filter(move |(_, _, k)| strong2(*k)).map(|(a, b, _)| (a, b));
+    let strong_links = pairs.clone().filter(move |(_, _, k)| strong2(*k)).map(|(a, b, _)| (a, b)).distinct_total();
     let weak_links = pairs
         .filter(move |(_, _, k)| !strong(*k))
         .map(|(a, b, k)| ((a, b), k))
@@ -44,10 +47,14 @@ pub fn rings<'s>(identity: Coll<'s, IdentityKey>, known: Coll<'s, Seller>, setti
         .count_total()
         .filter(move |(_, n)| *n >= min_weak)
         .map(|(pair, _)| pair);
+    let link_ends = strong_links
+        .clone()
+        .flat_map(|(a, b)| [(a, true), (b, true)])
+        .concat(weak_links.clone().flat_map(|(a, b)| [(a, false), (b, false)]));
     let edges = strong_links.concat(weak_links).distinct_total().flat_map(|(a, b)| [(a, b), (b, a)]);
 
     // Every known seller starts as its own label; labels flow along links, the least wins.
     let nodes = known.map(|s| (s, s));
     let rings = propagate(edges, nodes).consolidate();
-    Linked { hubs, rings }
+    Linked { hubs, rings, link_ends }
 }

@@ -9,6 +9,8 @@ pub mod aggregates;
 pub mod features;
 pub mod identity;
 pub mod ingest;
+pub mod leads;
+pub mod scoring;
 
 use crate::model::{FeedbackKind, Op};
 use differential_dataflow::difference::{Abelian, Semigroup};
@@ -16,7 +18,7 @@ use differential_dataflow::{AsCollection, VecCollection};
 use serde::{Deserialize, Serialize};
 use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::{CapabilitySet, Operator};
-use timely::dataflow::{Scope, Stream};
+use timely::dataflow::Stream;
 
 /// The dataflow's time: a day number.
 pub type Time = i32;
@@ -89,6 +91,7 @@ pub struct Settings {
     /// Indexed by the kind index of `IdentityKey`.
     pub kinds: Vec<KindRule>,
     pub modes: Modes,
+    pub model: scoring::Model,
 }
 
 /// The mode each keyed table is read in.
@@ -115,8 +118,12 @@ pub struct Inputs<'s> {
 pub struct Outputs<'s> {
     /// (seller, ring_id): one per known seller.
     pub rings: Coll<'s, (Seller, Seller)>,
-    /// (seller, features): one per known seller.
-    pub features: Coll<'s, (Seller, features::Features)>,
+    /// (seller, features, score as f64 bits): one per known seller.
+    pub features: Coll<'s, (Seller, features::Features, u64)>,
+    /// (ring_id, lead) for every ring that is a lead.
+    pub leads: Coll<'s, (Seller, leads::Lead)>,
+    /// (ring_id, size, ring terms and score as f64 bits) of every ring of at least `min_ring_size`.
+    pub ring_scores: Coll<'s, (Seller, i64, [u64; 4])>,
     /// ((kind, value key), holders) of every hub value.
     pub hubs: Coll<'s, ((u8, u128), i64)>,
     /// Rows rejected for a duplicated key: (table, provenance).
@@ -154,7 +161,14 @@ pub fn build<'s>(inputs: Inputs<'s>, settings: &Settings) -> Outputs<'s> {
     let agg = aggregates::aggregate(&state, settings);
     let linked = identity::rings(state.identity.clone(), agg.known.clone(), settings);
     let features = features::assemble(agg.fragments, agg.known);
-    Outputs { rings: linked.rings, features, hubs: linked.hubs, duplicates }
+    let scored = scoring::score(features, linked.rings.clone(), linked.link_ends, &settings.model);
+    let min_size = settings.model.min_ring_size;
+    let ring_scores = scored.rings.clone().flat_map(move |(ring, r)| {
+        let size = r.agg.members.len();
+        (size >= min_size).then(|| (ring, size as i64, [r.terms[0], r.terms[1], r.terms[2], r.score]))
+    });
+    let leads = leads::leads(scored.rings, linked.rings.clone(), agg.brands, agg.origins, &settings.model);
+    Outputs { rings: linked.rings, features: scored.sellers, hubs: linked.hubs, leads, ring_scores, duplicates }
 }
 
 /// `c` held for `days` days: each change at day D is undone at day D + days.
@@ -229,6 +243,3 @@ pub fn young_flags<'s>(
         out
     })
 }
-
-/// Unused scope parameter helper: keeps `Scope` in the public vocabulary of this module.
-pub type DataflowScope<'s> = Scope<'s, Time>;

@@ -8,7 +8,7 @@ pub mod plan;
 
 use crate::cluster::Layout;
 use crate::config::JobConfig;
-use crate::dataflow::{self, features::Features, Coll, Inputs, KindRule, Modes, Prov, Raw, Settings, Time};
+use crate::dataflow::{self, Coll, Inputs, KindRule, Modes, Prov, Raw, Settings, Time};
 use crate::lake::read::Reject;
 use crate::model::{Day, LinkClass, Table, TableMode};
 use crate::privacy::ValueHasher;
@@ -36,6 +36,7 @@ pub struct RunOptions {
     pub follow: bool,
     /// Give up (exit non-zero) when a day makes no progress for this long.
     pub day_timeout: Duration,
+    pub model: crate::config::ModelConfig,
 }
 
 /// What a finished run did.
@@ -91,7 +92,9 @@ struct Written {
 #[derive(Clone, Default)]
 struct Captures {
     rings: Captured<(i64, i64)>,
-    features: Captured<(i64, Features)>,
+    features: Captured<sink::FeatureRow>,
+    leads: Captured<(i64, dataflow::leads::Lead)>,
+    ring_scores: Captured<sink::RingScoreRow>,
     hubs: Captured<((u8, u128), i64)>,
     duplicates: Captured<(Table, Prov)>,
 }
@@ -144,8 +147,8 @@ fn capture<D: differential_dataflow::Data>(c: Coll<'_, D>, buf: &Captured<D>, pr
     c.inspect_batch(move |_, updates| buf.borrow_mut().extend(updates.iter().cloned())).inner.probe_with(probe);
 }
 
-/// The dataflow settings of a job.
-pub fn settings(job: &JobConfig) -> (Settings, Vec<String>) {
+/// The dataflow settings of a job and its model.
+pub fn settings(job: &JobConfig, model: &crate::config::ModelConfig) -> (Settings, Vec<String>) {
     let kinds: Vec<String> = job.identity.kinds.keys().cloned().collect();
     let rules =
         job.identity.kinds.values().map(|k| KindRule { strong: k.class == LinkClass::Strong, cap: k.cap }).collect();
@@ -157,6 +160,7 @@ pub fn settings(job: &JobConfig) -> (Settings, Vec<String>) {
         low_price_ratio: job.window.low_price_ratio,
         min_weak_kinds: job.identity.min_weak_kinds,
         kinds: rules,
+        model: dataflow::scoring::Model::from_config(model),
         modes: Modes {
             sellers: mode(Table::Sellers),
             seller_identity: mode(Table::SellerIdentity),
@@ -189,7 +193,7 @@ impl Ctx {
 /// `follow`, when SIGTERM arrives between days).
 pub fn run(opts: RunOptions) -> Result<RunSummary, RunError> {
     let hasher = ValueHasher::from_config(&opts.job.privacy)?;
-    let (settings, kinds) = settings(&opts.job);
+    let (settings, kinds) = settings(&opts.job, &opts.model);
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(sig, stop.clone()).map_err(|e| RunError::Start(e.to_string()))?;
@@ -289,6 +293,8 @@ fn worker_main(worker: &mut Worker, ctx: &Ctx) -> Result<RunSummary, String> {
         capture(o.rings, &caps.rings, &probe);
         capture(o.features, &caps.features, &probe);
         capture(o.hubs, &caps.hubs, &probe);
+        capture(o.leads, &caps.leads, &probe);
+        capture(o.ring_scores, &caps.ring_scores, &probe);
         capture(o.duplicates, &caps.duplicates, &probe);
     });
     let mut coord: Coord<Msg> = Coord::new(worker);
@@ -302,6 +308,7 @@ fn worker_main(worker: &mut Worker, ctx: &Ctx) -> Result<RunSummary, String> {
     let reader = feed::Reader { root: &ctx.opts.input, modes: &modes, kinds: &ctx.kinds, hasher: &ctx.hasher };
     let mut summary = RunSummary::default();
     let mut hubs_total: i64 = 0;
+    let mut book = sink::leads::LeadBook::default();
     let mut waiting_logged = false;
     let bar = (index == 0).then(|| {
         let b = indicatif::ProgressBar::new_spinner();
@@ -393,6 +400,8 @@ fn worker_main(worker: &mut Worker, ctx: &Ctx) -> Result<RunSummary, String> {
         let features = sink::take_day(&caps.features, day.0);
         let hubs = sink::take_day(&caps.hubs, day.0);
         let dups = sink::take_day(&caps.duplicates, day.0);
+        let ring_scores = sink::take_day(&caps.ring_scores, day.0);
+        let lead_changes = book.apply(day, sink::take_day(&caps.leads, day.0), ctx.settings.model.update_step);
         for ((table, p), n) in &dups {
             let file = plan.files.get(p.file as usize).map(|f| f.path.clone()).unwrap_or_default();
             for _ in 0..*n {
@@ -421,7 +430,16 @@ fn worker_main(worker: &mut Worker, ctx: &Ctx) -> Result<RunSummary, String> {
                 w.insert("rings".into(), sink::write_part(&out, "rings", day, index, sink::rings_batch(&rings))?);
                 w.insert(
                     "seller_features".into(),
-                    sink::write_part(&out, "seller_features", day, index, sink::features_batch(&features, None))?,
+                    sink::write_part(&out, "seller_features", day, index, sink::features_batch(&features))?,
+                );
+                w.insert(
+                    "ring_scores".into(),
+                    sink::write_part(&out, "ring_scores", day, index, sink::ring_scores_batch(&ring_scores))?,
+                );
+                w.insert("leads".into(), sink::write_part(&out, "leads", day, index, sink::leads::leads_batch(&book))?);
+                w.insert(
+                    "lead_changes".into(),
+                    sink::write_part(&out, "lead_changes", day, index, sink::leads::changes_batch(&lead_changes))?,
                 );
                 w.insert(
                     "hubs".into(),

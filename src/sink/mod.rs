@@ -4,6 +4,7 @@
 //! A day counts as committed when its run report exists; anything else under the day's
 //! partitions is a leftover of an interrupted run and is cleared before the day is redone.
 
+pub mod leads;
 pub mod report;
 
 use crate::dataflow::features::Features;
@@ -21,7 +22,11 @@ use std::sync::Arc;
 pub type HubRow = ((u8, u128), i64);
 
 /// The datasets written every day.
-pub const DATASETS: [&str; 4] = ["rings", "seller_features", "hubs", "rejects"];
+pub const DATASETS: [&str; 7] = ["rings", "seller_features", "hubs", "rejects", "leads", "lead_changes", "ring_scores"];
+
+/// A ring's size, ring terms and score (f64 bits): log size, strong-link share, share with
+/// complaints, score.
+pub type RingScoreRow = (i64, i64, [u64; 4]);
 
 /// Errors of writing outputs.
 #[derive(Debug, thiserror::Error)]
@@ -92,16 +97,16 @@ pub fn rings_batch(rows: &[((i64, i64), isize)]) -> RecordBatch {
     .expect("equal lengths")
 }
 
-/// The seller_features changelog rows (`score` null until scoring fills it).
-pub fn features_batch(rows: &[((i64, Features), isize)], scores: Option<&[f64]>) -> RecordBatch {
+/// A seller's feature row and score (f64 bits).
+pub type FeatureRow = (i64, Features, u64);
+
+/// The seller_features changelog rows.
+pub fn features_batch(rows: &[(FeatureRow, isize)]) -> RecordBatch {
     let f = |get: fn(&Features) -> i64| ints(rows.iter().map(move |r| get(&r.0 .1)));
     let floats = |get: fn(&Features) -> Option<f64>| -> ArrayRef {
         Arc::new(Float64Array::from(rows.iter().map(|r| get(&r.0 .1)).collect::<Vec<_>>()))
     };
-    let score: ArrayRef = match scores {
-        Some(s) => Arc::new(Float64Array::from(s.to_vec())),
-        None => Arc::new(Float64Array::from(vec![None::<f64>; rows.len()])),
-    };
+    let score: ArrayRef = Arc::new(Float64Array::from(rows.iter().map(|r| f64::from_bits(r.0 .2)).collect::<Vec<_>>()));
     RecordBatch::try_from_iter([
         ("seller_id", ints(rows.iter().map(|r| r.0 .0))),
         ("orders", f(|x| x.orders)),
@@ -141,6 +146,22 @@ pub fn hubs_batch(rows: &[(HubRow, isize)], kinds: &[String]) -> RecordBatch {
                 as ArrayRef,
         ),
         ("sellers", ints(rows.iter().map(|r| r.0 .1))),
+        ("diff", diffs(rows, |i| rows[i].1)),
+    ])
+    .expect("equal lengths")
+}
+
+/// The ring_scores changelog rows (rings of at least `min_ring_size`).
+pub fn ring_scores_batch(rows: &[(RingScoreRow, isize)]) -> RecordBatch {
+    let float = |i: usize| -> ArrayRef {
+        Arc::new(Float64Array::from(rows.iter().map(|r| f64::from_bits(r.0 .2[i])).collect::<Vec<_>>()))
+    };
+    RecordBatch::try_from_iter([
+        ("ring_id", ints(rows.iter().map(|r| r.0 .0))),
+        ("size", ints(rows.iter().map(|r| r.0 .1))),
+        ("ring_strong_links", float(1)),
+        ("ring_members_with_complaints", float(2)),
+        ("score", float(3)),
         ("diff", diffs(rows, |i| rows[i].1)),
     ])
     .expect("equal lengths")

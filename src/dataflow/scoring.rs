@@ -1,0 +1,317 @@
+//! Scoring: a logistic model over transformed seller features and the ring's identity structure;
+//! a ring scores as its average member, plus the ring terms. Every score is the sigmoid of
+//! `bias + sum(weight x input)`, so its explanation (one contribution per input) sums to its logit.
+//!
+//! Rings are re-scored by a reduce keyed by ring id: a day re-scores only the rings whose
+//! members' features, membership or links changed.
+
+use super::features::Features;
+use super::{Coll, Seller};
+use crate::config::ModelConfig;
+use differential_dataflow::operators::count::CountTotal;
+use serde::{Deserialize, Serialize};
+
+/// The model's inputs, in order: seller inputs first, then ring terms.
+pub const INPUTS: [&str; 13] = [
+    "counterfeit_complaints",
+    "complaint_rate",
+    "reports",
+    "low_price_share",
+    "branded_share",
+    "logo_mismatch_max",
+    "new_brands",
+    "new_listings",
+    "rating_gap",
+    "young_account",
+    "ring_size",
+    "ring_strong_links",
+    "ring_members_with_complaints",
+];
+
+/// What each input means, for investigators reading the evidence.
+pub const INPUT_DOCS: [&str; 13] = [
+    "log(1 + counterfeit complaints in the window)",
+    "counterfeit complaints per 100 in-window orders (smoothed: / (orders + 20))",
+    "log(1 + user reports in the window)",
+    "share of branded listings priced under low_price_ratio x the brand's reference price",
+    "share of active listings with a brand that has a reference price",
+    "largest logo-mismatch score of the active listings",
+    "log(1 + distinct brands among listings first added in the burst window)",
+    "log(1 + listings first added in the burst window)",
+    "how far the average review rating is below 4.5 (0 when none)",
+    "1 when the account was registered within young_account_days",
+    "log(ring size)",
+    "share of the ring's links made by a shared strong value (ID card, payment account, bank card, phone)",
+    "share of the ring's sellers with counterfeit complaints in the window",
+];
+
+/// Seller inputs (the first ten of `INPUTS`).
+pub const SELLER_INPUTS: usize = 10;
+
+/// Fixed-point scale of inputs inside the dataflow (data must be `Ord`; f64 is not).
+const SCALE: f64 = 1e6;
+
+/// A seller's inputs, fixed-point.
+pub type SellerInputs = [i64; SELLER_INPUTS];
+
+/// The transformed seller inputs of a feature row.
+pub fn seller_inputs(f: &Features) -> [f64; SELLER_INPUTS] {
+    inputs_of(&RawInputs {
+        orders: f.orders,
+        counterfeit_complaints: f.counterfeit_complaints,
+        reports: f.reports,
+        active_listings: f.active_listings,
+        branded_listings: f.branded_listings,
+        low_price_listings: f.low_price_listings,
+        new_listings: f.new_listings,
+        new_brands: f.new_brands,
+        logo_mismatch_max: f.logo_mismatch_max(),
+        avg_rating: f.avg_rating(),
+        young_account: f.young_account,
+    })
+}
+
+/// The SPEC features a seller's inputs are made of (as `seller_features` holds them).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RawInputs {
+    pub orders: i64,
+    pub counterfeit_complaints: i64,
+    pub reports: i64,
+    pub active_listings: i64,
+    pub branded_listings: i64,
+    pub low_price_listings: i64,
+    pub new_listings: i64,
+    pub new_brands: i64,
+    pub logo_mismatch_max: Option<f64>,
+    pub avg_rating: Option<f64>,
+    pub young_account: Option<bool>,
+}
+
+/// The transformed seller inputs (the first ten of `INPUTS`).
+pub fn inputs_of(f: &RawInputs) -> [f64; SELLER_INPUTS] {
+    let ln1p = |x: i64| (x.max(0) as f64).ln_1p();
+    [
+        ln1p(f.counterfeit_complaints),
+        100.0 * f.counterfeit_complaints as f64 / (f.orders as f64 + 20.0),
+        ln1p(f.reports),
+        f.low_price_listings as f64 / f.branded_listings.max(1) as f64,
+        f.branded_listings as f64 / f.active_listings.max(1) as f64,
+        f.logo_mismatch_max.unwrap_or(0.0),
+        ln1p(f.new_brands),
+        ln1p(f.new_listings),
+        f.avg_rating.map_or(0.0, |r| (4.5 - r).max(0.0)),
+        if f.young_account == Some(true) { 1.0 } else { 0.0 },
+    ]
+}
+
+fn fixed(x: [f64; SELLER_INPUTS]) -> SellerInputs {
+    x.map(|v| (v * SCALE).round() as i64)
+}
+
+/// The model: bias, one weight per input, lead rules.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    pub bias: f64,
+    pub weights: [f64; 13],
+    pub lead_threshold: f64,
+    pub update_step: f64,
+    pub min_ring_size: usize,
+}
+
+impl Model {
+    /// The model of a model config (inputs it does not name weigh 0).
+    pub fn from_config(c: &ModelConfig) -> Model {
+        let mut weights = [0.0; 13];
+        for (i, name) in INPUTS.iter().enumerate() {
+            weights[i] = c.weights.get(*name).copied().unwrap_or(0.0);
+        }
+        Model {
+            bias: c.bias,
+            weights,
+            lead_threshold: c.lead_threshold,
+            update_step: c.update_step,
+            min_ring_size: c.min_ring_size,
+        }
+    }
+
+    /// Contributions of `inputs` (weight x input), in `INPUTS` order.
+    pub fn contributions(&self, inputs: &[f64; 13]) -> [f64; 13] {
+        std::array::from_fn(|i| self.weights[i] * inputs[i])
+    }
+
+    /// The logit of `inputs`.
+    pub fn logit(&self, inputs: &[f64; 13]) -> f64 {
+        self.bias + self.contributions(inputs).iter().sum::<f64>()
+    }
+}
+
+/// The logistic function.
+pub fn sigmoid(z: f64) -> f64 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+/// A ring's members and aggregates, before scoring.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct RingAgg {
+    pub members: Vec<Seller>,
+    /// Sum over members of each seller input (fixed-point).
+    pub sums: SellerInputs,
+    pub with_complaints: i64,
+    pub gmv_cents: i64,
+    pub counterfeit_complaints: i64,
+}
+
+/// A scored ring: its inputs (ring terms included) and score, as f64 bits.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct RingScore {
+    pub agg: RingAgg,
+    /// The three ring terms (f64 bits): log size, strong-link share, share with complaints.
+    pub terms: [u64; 3],
+    /// Score of the average member plus ring terms (f64 bits).
+    pub score: u64,
+}
+
+impl RingScore {
+    /// The ring's 13 inputs: member averages, then ring terms.
+    pub fn inputs(&self) -> [f64; 13] {
+        let n = self.agg.members.len().max(1) as f64;
+        std::array::from_fn(|i| {
+            if i < SELLER_INPUTS {
+                self.agg.sums[i] as f64 / SCALE / n
+            } else {
+                f64::from_bits(self.terms[i - SELLER_INPUTS])
+            }
+        })
+    }
+
+    pub fn score(&self) -> f64 {
+        f64::from_bits(self.score)
+    }
+}
+
+/// What scoring produces.
+pub struct Scored<'s> {
+    /// (seller, features, score bits) for every known seller.
+    pub sellers: Coll<'s, (Seller, Features, u64)>,
+    /// (ring_id, scored ring) for every ring.
+    pub rings: Coll<'s, (Seller, RingScore)>,
+}
+
+/// Scores sellers and rings from the feature rows, ring membership and the ring's links
+/// (`links`: (seller, strong) per link end).
+pub fn score<'s>(
+    features: Coll<'s, (Seller, Features)>,
+    rings: Coll<'s, (Seller, Seller)>,
+    links: Coll<'s, (Seller, bool)>,
+    model: &Model,
+) -> Scored<'s> {
+    // Each seller's inputs and totals, keyed by its ring.
+    let members = features.clone().join_map(rings.clone(), |&seller, f, &ring| {
+        let x = fixed(seller_inputs(f));
+        (ring, (seller, x, f.counterfeit_complaints, f.gmv_cents))
+    });
+    let aggs = members.reduce_named("Reduce: RingAggregates", |_ring, input, output| {
+        let mut agg = RingAgg {
+            members: Vec::with_capacity(input.len()),
+            sums: [0; SELLER_INPUTS],
+            with_complaints: 0,
+            gmv_cents: 0,
+            counterfeit_complaints: 0,
+        };
+        for ((seller, x, cc, gmv), _) in input {
+            agg.members.push(*seller);
+            for i in 0..SELLER_INPUTS {
+                agg.sums[i] += x[i];
+            }
+            agg.with_complaints += i64::from(*cc > 0);
+            agg.gmv_cents += gmv;
+            agg.counterfeit_complaints += cc;
+        }
+        output.push((agg, 1));
+    });
+    // Links per ring, by kind of link (each link counted at both ends: shares are unaffected).
+    let link_counts = links
+        .join_map(rings.clone(), |_seller, &strong, &ring| (ring, strong))
+        .count_total()
+        .map(|((ring, strong), n)| (ring, (strong, n as i64)))
+        .reduce_named("Reduce: RingLinks", |_ring, input, output| {
+            let (mut strong, mut all) = (0i64, 0i64);
+            for ((is_strong, n), _) in input {
+                all += n;
+                if *is_strong {
+                    strong += n;
+                }
+            }
+            output.push(((strong, all), 1));
+        });
+    let model_r = model.clone();
+    let scored = aggs
+        .map(|(ring, agg)| (ring, RingPart::Agg(agg)))
+        .concat(link_counts.map(|(ring, (strong, all))| (ring, RingPart::Links(strong, all))))
+        .reduce_named("Reduce: RingScore", move |_ring, input, output| {
+            let mut agg = None;
+            let mut links = (0i64, 0i64);
+            for (part, _) in input {
+                match part {
+                    RingPart::Agg(a) => agg = Some((*a).clone()),
+                    RingPart::Links(s, a) => links = (*s, *a),
+                }
+            }
+            let Some(agg) = agg else { return };
+            let size = agg.members.len() as f64;
+            let strong_share = if links.1 > 0 { links.0 as f64 / links.1 as f64 } else { 0.0 };
+            let terms = [size.ln(), strong_share, agg.with_complaints as f64 / size.max(1.0)];
+            let mut r = RingScore { agg, terms: terms.map(f64::to_bits), score: 0 };
+            r.score = sigmoid(model_r.logit(&r.inputs())).to_bits();
+            output.push((r, 1));
+        });
+    // A seller scores on its own inputs plus its ring's terms.
+    let model_s = model.clone();
+    let ring_terms = scored.clone().map(|(ring, r)| (ring, r.terms));
+    let sellers = features.join_map(rings, |&seller, f, &ring| (ring, (seller, f.clone()))).join_map(
+        ring_terms,
+        move |_ring, (seller, f), terms| {
+            let own = seller_inputs(f);
+            let inputs: [f64; 13] =
+                std::array::from_fn(
+                    |i| if i < SELLER_INPUTS { own[i] } else { f64::from_bits(terms[i - SELLER_INPUTS]) },
+                );
+            (*seller, f.clone(), sigmoid(model_s.logit(&inputs)).to_bits())
+        },
+    );
+    Scored { sellers, rings: scored }
+}
+
+/// What the ring-scoring reduce gathers per ring.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+enum RingPart {
+    Agg(RingAgg),
+    /// Link ends: strong, all.
+    Links(i64, i64),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contributions_sum_to_the_logit() {
+        let model = Model {
+            bias: -3.0,
+            weights: std::array::from_fn(|i| i as f64 * 0.1),
+            lead_threshold: 0.5,
+            update_step: 0.05,
+            min_ring_size: 2,
+        };
+        let x: [f64; 13] = std::array::from_fn(|i| 1.0 + i as f64);
+        let sum: f64 = model.contributions(&x).iter().sum();
+        assert!((model.bias + sum - model.logit(&x)).abs() < 1e-12);
+        assert!((sigmoid(0.0) - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn inputs_of_a_quiet_seller_are_zero() {
+        let x = seller_inputs(&Features::default());
+        assert!(x.iter().all(|v| *v == 0.0), "{x:?}");
+    }
+}
