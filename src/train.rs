@@ -73,8 +73,8 @@ pub fn examples(lake: &Path, output: &Path) -> Result<Vec<Example>> {
                 let (new, brands) = (col("new_listings")?, col("new_brands")?);
                 let (logo, rating) = (f64s(b, "logo_mismatch_max")?, f64s(b, "avg_rating")?);
                 let young = b.column_by_name("young_account").context("no young_account")?.as_boolean();
-                for i in 0..b.num_rows() {
-                    if (d[i] > 0) != positive {
+                for (i, &di) in d.iter().enumerate() {
+                    if (di > 0) != positive {
                         continue;
                     }
                     if !positive {
@@ -99,8 +99,8 @@ pub fn examples(lake: &Path, output: &Path) -> Result<Vec<Example>> {
             }
             for b in rb {
                 let (d, seller, ring) = (diffs(b)?, i64s(b, "seller_id")?, i64s(b, "ring_id")?);
-                for i in 0..b.num_rows() {
-                    match (d[i] > 0, positive) {
+                for (i, &di) in d.iter().enumerate() {
+                    match (di > 0, positive) {
                         (true, true) => {
                             r_state.insert(seller.value(i), ring.value(i));
                         }
@@ -114,8 +114,8 @@ pub fn examples(lake: &Path, output: &Path) -> Result<Vec<Example>> {
             for b in sb {
                 let (d, ring, size) = (diffs(b)?, i64s(b, "ring_id")?, i64s(b, "size")?);
                 let (strong, with_cc) = (f64s(b, "ring_strong_links")?, f64s(b, "ring_members_with_complaints")?);
-                for i in 0..b.num_rows() {
-                    match (d[i] > 0, positive) {
+                for (i, &di) in d.iter().enumerate() {
+                    match (di > 0, positive) {
                         (true, true) => {
                             let terms = [(size.value(i) as f64).ln(), strong.value(i), with_cc.value(i)];
                             s_state.insert(ring.value(i), terms);
@@ -195,8 +195,9 @@ fn solve(mut a: [[f64; N]; N], mut b: [f64; N]) -> [f64; N] {
         }
         for r in c + 1..N {
             let f = a[r][c] / a[c][c];
-            for k in c..N {
-                a[r][k] -= f * a[c][k];
+            let pivot = a[c];
+            for (x, p) in a[r][c..].iter_mut().zip(&pivot[c..]) {
+                *x -= f * p;
             }
             b[r] -= f * b[c];
         }

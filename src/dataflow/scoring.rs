@@ -220,8 +220,8 @@ pub fn score<'s>(
         };
         for ((seller, x, cc, gmv), _) in input {
             agg.members.push(*seller);
-            for i in 0..SELLER_INPUTS {
-                agg.sums[i] += x[i];
+            for (sum, xi) in agg.sums.iter_mut().zip(x) {
+                *sum += xi;
             }
             agg.with_complaints += i64::from(*cc > 0);
             agg.gmv_cents += gmv;

@@ -317,24 +317,8 @@ fn states(
 fn the_same_history_as_snapshots_or_as_changes_gives_the_same_state() {
     let dir = tempfile::tempdir().unwrap();
     let default = tiny_lake(dir.path(), "default", &["--variety", "false", "--bad-rows", "0"]);
-    let flipped = tiny_lake(
-        dir.path(),
-        "flipped",
-        &[
-            "--variety",
-            "false",
-            "--bad-rows",
-            "0",
-            "--mode",
-            "seller_identity=snapshot",
-            "--mode",
-            "listings=snapshot",
-            "--mode",
-            "sellers=changes",
-            "--mode",
-            "brand_prices=changes",
-        ],
-    );
+    let flags = [&["--variety", "false", "--bad-rows", "0"][..], &FLIPPED_MODES[..]].concat();
+    let flipped = tiny_lake(dir.path(), "flipped", &flags);
     assert!(partition(&flipped, "seller_identity", "2026-01-05")[0].column_by_name("op").is_none());
     assert!(partition(&flipped, "sellers", "2026-01-05")[0].column_by_name("op").is_some());
     let tables: [(&str, &[&str], &[&str]); 4] = [
@@ -363,22 +347,7 @@ fn same_seed_same_bytes_on_any_thread_count_and_another_seed_differs() {
     let a = tiny_lake(dir.path(), "a", &["--threads", "1"]);
     let b = tiny_lake(dir.path(), "b", &["--threads", "2"]);
     let c = tiny_lake(dir.path(), "c", &["--seed", "7"]);
-    let files = |root: &Path| -> BTreeMap<String, Vec<u8>> {
-        let mut out = BTreeMap::new();
-        let mut stack = vec![root.to_owned()];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else {
-                    out.insert(p.strip_prefix(root).unwrap().display().to_string(), std::fs::read(&p).unwrap());
-                }
-            }
-        }
-        out
-    };
-    let (fa, fb, fc) = (files(&a), files(&b), files(&c));
+    let (fa, fb, fc) = (tree(&a), tree(&b), tree(&c));
     assert!(fa.len() > 150);
     assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>());
     for (name, bytes) in &fa {

@@ -12,8 +12,11 @@ fn classes(lake: &Path) -> BTreeMap<i64, String> {
     req(ints(b, "seller_id")).into_iter().zip(req(strs(b, "class"))).collect()
 }
 
-/// (lead ring, evidence (feature, value, contribution)) of a leads partition.
-fn evidence(out: &Path, day: &str) -> Vec<(i64, f64, Vec<(String, f64, f64)>)> {
+/// (feature, value, contribution) of a lead.
+type Evidence = Vec<(String, f64, f64)>;
+
+/// (lead ring, score, evidence) of a leads partition.
+fn evidence(out: &Path, day: &str) -> Vec<(i64, f64, Evidence)> {
     use arrow_array::cast::AsArray;
     use arrow_array::types::Float64Type;
     use arrow_array::Array;

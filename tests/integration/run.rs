@@ -87,18 +87,7 @@ fn every_worker_layout_gives_the_same_outputs() {
 fn snapshot_and_changes_lakes_give_identical_outputs() {
     let dir = tempfile::tempdir().unwrap();
     let changes = tiny_lake(dir.path(), "changes", &["--variety", "false"]);
-    let flags = [
-        "--variety",
-        "false",
-        "--mode",
-        "seller_identity=snapshot",
-        "--mode",
-        "listings=snapshot",
-        "--mode",
-        "sellers=changes",
-        "--mode",
-        "brand_prices=changes",
-    ];
+    let flags = [&["--variety", "false"][..], &FLIPPED_MODES[..]].concat();
     let snapshots = tiny_lake(dir.path(), "snapshots", &flags);
     let (a, b) = (dir.path().join("out-a"), dir.path().join("out-b"));
     run_job_ok(&changes, &a, &[]);

@@ -248,3 +248,15 @@ pub fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     }
     out
 }
+
+/// `generate` flags that write every keyed table in the mode opposite to its default.
+pub const FLIPPED_MODES: [&str; 8] = [
+    "--mode",
+    "seller_identity=snapshot",
+    "--mode",
+    "listings=snapshot",
+    "--mode",
+    "sellers=changes",
+    "--mode",
+    "brand_prices=changes",
+];
