@@ -5,7 +5,7 @@
 //! many quiet rings cost nothing here.
 
 use super::scoring::{Model, RingScore, INPUTS};
-use super::{Coll, Seller};
+use super::{BySeller, Coll, Seller};
 use differential_dataflow::operators::count::CountTotal;
 use serde::{Deserialize, Serialize};
 
@@ -58,7 +58,7 @@ fn top(input: &[(&(String, i64), isize)], k: usize) -> Vec<(String, i64)> {
 /// `origins`: (seller, ship_from) with in-window order counts as multiplicities.
 pub fn leads<'s>(
     scored: Coll<'s, (Seller, RingScore)>,
-    rings: Coll<'s, (Seller, Seller)>,
+    ring_of: BySeller<'s, Seller>,
     brands: Coll<'s, (Seller, String)>,
     origins: Coll<'s, (Seller, String)>,
     model: &Model,
@@ -67,7 +67,7 @@ pub fn leads<'s>(
     let lead_rings = scored.filter(move |(_, r)| r.agg.members.len() >= min_size && r.score() >= threshold);
     let ids = lead_rings.clone().map(|(ring, _)| ring);
     let ring_brands = brands
-        .join_map(rings.clone(), |_seller, brand, &ring| (ring, brand.clone()))
+        .join_core(ring_of.clone(), |_seller, brand, &ring| Some((ring, brand.clone())))
         .semijoin(ids.clone())
         .count_total()
         .map(|((ring, brand), n)| (ring, (brand, n as i64)))
@@ -75,7 +75,7 @@ pub fn leads<'s>(
             output.push((top(input, TOP_BRANDS).into_iter().map(|(b, _)| b).collect::<Vec<_>>(), 1))
         });
     let ring_origins = origins
-        .join_map(rings, |_seller, origin, &ring| (ring, origin.clone()))
+        .join_core(ring_of, |_seller, origin, &ring| Some((ring, origin.clone())))
         .semijoin(ids)
         .count_total()
         .map(|((ring, origin), n)| (ring, (origin, n as i64)))

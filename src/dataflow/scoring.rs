@@ -6,7 +6,7 @@
 //! members' features, membership or links changed.
 
 use super::features::Features;
-use super::{Coll, Seller};
+use super::{BySeller, Coll, Seller};
 use crate::config::ModelConfig;
 use differential_dataflow::operators::count::CountTotal;
 use serde::{Deserialize, Serialize};
@@ -201,13 +201,14 @@ pub struct Scored<'s> {
 /// (`links`: (seller, strong) per link end).
 pub fn score<'s>(
     features: Coll<'s, (Seller, Features)>,
-    rings: Coll<'s, (Seller, Seller)>,
+    ring_of: BySeller<'s, Seller>,
     links: Coll<'s, (Seller, bool)>,
     model: &Model,
 ) -> Scored<'s> {
-    // Each seller's inputs and totals, keyed by its ring.
-    let members = features.clone().join_map(rings.clone(), |&seller, f, &ring| {
-        let x = fixed(seller_inputs(f));
+    // Each seller's features keyed by its ring; its inputs and totals feed the ring's aggregate.
+    let by_ring = features.join_core(ring_of.clone(), |&seller, f, &ring| Some((ring, (seller, f.clone()))));
+    let members = by_ring.clone().map(|(ring, (seller, f))| {
+        let x = fixed(seller_inputs(&f));
         (ring, (seller, x, f.counterfeit_complaints, f.gmv_cents))
     });
     let aggs = members.reduce_named("Reduce: RingAggregates", |_ring, input, output| {
@@ -231,7 +232,7 @@ pub fn score<'s>(
     });
     // Links per ring, by kind of link (each link counted at both ends: shares are unaffected).
     let link_counts = links
-        .join_map(rings.clone(), |_seller, &strong, &ring| (ring, strong))
+        .join_core(ring_of, |_seller, &strong, &ring| Some((ring, strong)))
         .count_total()
         .map(|((ring, strong), n)| (ring, (strong, n as i64)))
         .reduce_named("Reduce: RingLinks", |_ring, input, output| {
@@ -268,17 +269,12 @@ pub fn score<'s>(
     // A seller scores on its own inputs plus its ring's terms.
     let model_s = model.clone();
     let ring_terms = scored.clone().map(|(ring, r)| (ring, r.terms));
-    let sellers = features.join_map(rings, |&seller, f, &ring| (ring, (seller, f.clone()))).join_map(
-        ring_terms,
-        move |_ring, (seller, f), terms| {
-            let own = seller_inputs(f);
-            let inputs: [f64; 13] =
-                std::array::from_fn(
-                    |i| if i < SELLER_INPUTS { own[i] } else { f64::from_bits(terms[i - SELLER_INPUTS]) },
-                );
-            (*seller, f.clone(), sigmoid(model_s.logit(&inputs)).to_bits())
-        },
-    );
+    let sellers = by_ring.join_map(ring_terms, move |_ring, (seller, f), terms| {
+        let own = seller_inputs(f);
+        let inputs: [f64; 13] =
+            std::array::from_fn(|i| if i < SELLER_INPUTS { own[i] } else { f64::from_bits(terms[i - SELLER_INPUTS]) });
+        (*seller, f.clone(), sigmoid(model_s.logit(&inputs)).to_bits())
+    });
     Scored { sellers, rings: scored }
 }
 
