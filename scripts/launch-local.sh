@@ -64,9 +64,12 @@ echo "launch-local: $n processes x $threads threads; hosts file $hosts:" >&2
 sed 's/^/  /' "$hosts" >&2
 
 pids=()
+# After a failure: SIGKILL, because ringlead turns SIGTERM into "finish the day", and a process
+# still waiting for its dead peer to connect would never get there.
 stop() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
 }
+# shellcheck disable=SC2317  # called by the trap
 forward() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 }

@@ -85,6 +85,9 @@ struct Written {
     compute_secs: f64,
     write_secs: f64,
     peak_rss: u64,
+    /// Bytes this worker's process sent to other processes since the previous day; only the
+    /// first worker of each process reports it (the counter is per process), others send 0.
+    bytes_sent: u64,
     stop_requested: bool,
 }
 
@@ -205,7 +208,7 @@ pub fn run(opts: RunOptions) -> Result<RunSummary, RunError> {
     install_panic_hook();
     let config = opts.layout.timely_config();
     let ctx = Arc::new(Ctx { opts, hasher, settings, kinds, stop, progress, epoch });
-    let guards = timely::execute(config, move |worker| {
+    let guards = crate::cluster::execute(config, move |worker| {
         started.store(true, Ordering::Relaxed);
         worker_main(worker, &ctx)
     })
@@ -310,6 +313,8 @@ fn worker_main(worker: &mut Worker, ctx: &Ctx) -> Result<RunSummary, String> {
     let mut hubs_total: i64 = 0;
     let mut book = sink::leads::LeadBook::default();
     let mut waiting_logged = false;
+    let counts_bytes = index.is_multiple_of(ctx.opts.layout.threads.max(1));
+    let mut bytes_mark = 0u64;
     let bar = (index == 0).then(|| {
         let b = indicatif::ProgressBar::new_spinner();
         b.set_style(indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"));
@@ -414,7 +419,9 @@ fn worker_main(worker: &mut Worker, ctx: &Ctx) -> Result<RunSummary, String> {
             }
         }
         read_rejects.sort();
+        let bytes_now = if counts_bytes { crate::cluster::bytes_sent() } else { 0 };
         let mut written = Written {
+            bytes_sent: bytes_now - bytes_mark,
             hubs_delta: hubs.iter().map(|(_, r)| *r as i64).sum(),
             compute_secs,
             peak_rss: sink::report::peak_rss(),
@@ -455,6 +462,7 @@ fn worker_main(worker: &mut Worker, ctx: &Ctx) -> Result<RunSummary, String> {
                 result.err().map(|e| format!("day {day} failed while writing, nothing of it was committed: {e}"));
         }
         written.write_secs = t_write.elapsed().as_secs_f64();
+        bytes_mark = bytes_now;
 
         // 5. Commit (worker 0) once every worker has written its part.
         let all = coord.allgather(worker, Msg::Written(Box::new(written)));
@@ -519,6 +527,7 @@ fn day_report(
             *r.changes_out.entry(k.clone()).or_insert(0) += n;
         }
         r.peak_memory_bytes = r.peak_memory_bytes.max(w.peak_rss);
+        r.bytes_sent += w.bytes_sent;
     }
     let max = |f: &dyn Fn(&Written) -> f64| parts.iter().map(f).fold(0.0, f64::max);
     r.phase_secs.insert("plan".into(), plan_secs);

@@ -27,6 +27,10 @@ pub struct RunReport {
     pub phase_secs: BTreeMap<String, f64>,
     /// The largest peak resident set of any process so far, in bytes.
     pub peak_memory_bytes: u64,
+    /// Bytes sent between processes during the day (timely's sockets, headers included), summed
+    /// over processes; 0 for one process. Absent from reports written before it existed.
+    #[serde(default)]
+    pub bytes_sent: u64,
     pub inputs: Vec<PlanFile>,
 }
 

@@ -3,6 +3,7 @@
 //! launcher, and a two-layout benchmark's CSV, plot and verdict.
 
 use crate::util::*;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -46,7 +47,6 @@ fn fake_scontrol(dir: &Path, hosts: &[&str]) -> PathBuf {
     );
     let path = bin.join("scontrol");
     std::fs::write(&path, body).unwrap();
-    use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     bin
 }
@@ -162,29 +162,41 @@ fn launch_local_runs_a_cluster_from_one_command_and_fails_as_one() {
     run_job_ok(&lake, &single, &[]);
     let out = dir.path().join("launched");
     let hosts = dir.path().join("hosts");
-    let launch = |extra: &[&str]| {
+    let launch = |binary: &Path, extra: &[&str]| {
         Command::new("bash")
             .arg(script("launch-local.sh"))
             .args(["-n", "2", "-w", "1", "-H", hosts.to_str().unwrap(), "--"])
             .args(extra)
-            .env("RINGLEAD_BIN", env!("CARGO_BIN_EXE_ringlead"))
+            .env("RINGLEAD_BIN", binary)
             .env("RINGLEAD_HASH_KEY", KEY)
             .output()
             .unwrap()
     };
-    let o = launch(&["--input", lake.to_str().unwrap(), "--output", out.to_str().unwrap()]);
+    let real = Path::new(env!("CARGO_BIN_EXE_ringlead"));
+    let o = launch(real, &["--input", lake.to_str().unwrap(), "--output", out.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "launch-local failed: {err}");
     assert!(err.contains("hosts file") && err.contains("[p1] "), "{err}");
     assert_eq!(std::fs::read_to_string(&hosts).unwrap().lines().count(), 2);
     assert_same_outputs(&single, &out, "launch-local.sh -n 2");
 
-    // A process that fails takes the launch down with a non-zero exit, at once.
+    // Process 1 dies at once while process 0 waits for it to connect: the launch must kill
+    // process 0 and fail now, not when process 0's start-up timeout (60 s) runs out.
+    let wrapper = dir.path().join("dies-as-1.sh");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\ncase \"$*\" in *\"--process-index 1 \"*) exit 7;; esac\nexec '{}' \"$@\"\n",
+            real.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
     let started = std::time::Instant::now();
-    let missing = dir.path().join("no-such-lake");
-    let o = launch(&["--input", missing.to_str().unwrap(), "--output", out.to_str().unwrap()]);
-    assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("exited with"), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = launch(&wrapper, &["--input", lake.to_str().unwrap(), "--output", dir.path().join("x").to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(7), "{err}");
+    assert!(err.contains("process 1 (pid") && err.contains("exited with 7; stopping the others"), "{err}");
     assert!(started.elapsed().as_secs() < 30, "the failed launch was not stopped promptly");
 }
 
