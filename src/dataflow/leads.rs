@@ -1,11 +1,11 @@
 //! Leads: rings whose score passes the threshold, with what investigators need — members,
 //! brands, in-window GMV and complaints, the ship-from origins of their orders, and evidence.
 //!
-//! Brands and origins are gathered only for rings that are leads (a semijoin on lead ids), so the
-//! many quiet rings cost nothing here.
+//! Brands and origins are gathered only for the members of leads (a join with the lead members,
+//! by seller), so the many quiet rings cost nothing here.
 
 use super::scoring::{Model, RingScore, INPUTS};
-use super::{BySeller, Coll, Seller};
+use super::{Coll, Seller};
 use differential_dataflow::operators::count::CountTotal;
 use serde::{Deserialize, Serialize};
 
@@ -58,25 +58,26 @@ fn top(input: &[(&(String, i64), isize)], k: usize) -> Vec<(String, i64)> {
 /// `origins`: (seller, ship_from) with in-window order counts as multiplicities.
 pub fn leads<'s>(
     scored: Coll<'s, (Seller, RingScore)>,
-    ring_of: BySeller<'s, Seller>,
     brands: Coll<'s, (Seller, String)>,
     origins: Coll<'s, (Seller, String)>,
     model: &Model,
 ) -> Coll<'s, (Seller, Lead)> {
     let (threshold, min_size) = (model.lead_threshold, model.min_ring_size);
     let lead_rings = scored.filter(move |(_, r)| r.agg.members.len() >= min_size && r.score() >= threshold);
-    let ids = lead_rings.clone().map(|(ring, _)| ring);
+    // The members of leads, by seller: the only sellers whose brands and origins are gathered.
+    let members = lead_rings
+        .clone()
+        .flat_map(|(ring, r)| r.agg.members.into_iter().map(move |seller| (seller, ring)))
+        .arrange_by_key_named("Arrange: LeadMembers");
     let ring_brands = brands
-        .join_core(ring_of.clone(), |_seller, brand, &ring| Some((ring, brand.clone())))
-        .semijoin(ids.clone())
+        .join_core(members.clone(), |_seller, brand, &ring| Some((ring, brand.clone())))
         .count_total()
         .map(|((ring, brand), n)| (ring, (brand, n as i64)))
         .reduce_named("Reduce: LeadBrands", |_ring, input, output| {
             output.push((top(input, TOP_BRANDS).into_iter().map(|(b, _)| b).collect::<Vec<_>>(), 1))
         });
     let ring_origins = origins
-        .join_core(ring_of, |_seller, origin, &ring| Some((ring, origin.clone())))
-        .semijoin(ids)
+        .join_core(members, |_seller, origin, &ring| Some((ring, origin.clone())))
         .count_total()
         .map(|((ring, origin), n)| (ring, (origin, n as i64)))
         .reduce_named("Reduce: LeadOrigins", |_ring, input, output| output.push((top(input, TOP_ORIGINS), 1)));

@@ -168,16 +168,16 @@ pub fn build<'s>(inputs: Inputs<'s>, settings: &Settings) -> Outputs<'s> {
     };
     let agg = aggregates::aggregate(&state, settings);
     let linked = identity::rings(state.identity.clone(), agg.known.clone(), settings);
-    let features = features::assemble(agg.fragments, agg.known);
-    // Scoring and leads look sellers' rings up four times: one shared index.
+    let features = features::assemble(agg.fragments);
+    // Scoring looks sellers' rings up twice: one shared index.
     let ring_of = linked.rings.clone().arrange_by_key_named("Arrange: RingOfSeller");
-    let scored = scoring::score(features, ring_of.clone(), linked.link_ends, &settings.model);
+    let scored = scoring::score(features, ring_of, linked.link_ends, &settings.model);
     let min_size = settings.model.min_ring_size;
     let ring_scores = scored.rings.clone().flat_map(move |(ring, r)| {
         let size = r.agg.members.len();
         (size >= min_size).then(|| (ring, size as i64, [r.terms[0], r.terms[1], r.terms[2], r.score]))
     });
-    let leads = leads::leads(scored.rings, ring_of, agg.brands, agg.origins, &settings.model);
+    let leads = leads::leads(scored.rings, agg.brands, agg.origins, &settings.model);
     Outputs { rings: linked.rings, features: scored.sellers, hubs: linked.hubs, leads, ring_scores, duplicates }
 }
 

@@ -2,13 +2,15 @@
 //! a ring scores as its average member, plus the ring terms. Every score is the sigmoid of
 //! `bias + sum(weight x input)`, so its explanation (one contribution per input) sums to its logit.
 //!
-//! Rings are re-scored by a reduce keyed by ring id: a day re-scores only the rings whose
-//! members' features, membership or links changed.
+//! Most sellers have no link and are rings of one, scored by a map of their feature row. Rings
+//! of two or more are re-scored by a reduce keyed by ring id: a day re-scores only the rings
+//! whose members' features, membership or links changed.
 
 use super::features::Features;
 use super::{BySeller, Coll, Seller};
 use crate::config::ModelConfig;
 use differential_dataflow::operators::count::CountTotal;
+use differential_dataflow::operators::threshold::ThresholdTotal;
 use serde::{Deserialize, Serialize};
 
 /// The model's inputs, in order: seller inputs first, then ring terms.
@@ -199,37 +201,42 @@ pub struct Scored<'s> {
 
 /// Scores sellers and rings from the feature rows, ring membership and the ring's links
 /// (`links`: (seller, strong) per link end).
+///
+/// A seller with no link is a ring of one: its seller and ring scores are a map of its feature
+/// row. Only the members of rings of two or more (the sellers with a link: a few per cent) are
+/// gathered per ring, so a day's features changes cost a map each, not two reduces and a join.
 pub fn score<'s>(
-    features: Coll<'s, (Seller, Features)>,
+    features: BySeller<'s, Features>,
     ring_of: BySeller<'s, Seller>,
     links: Coll<'s, (Seller, bool)>,
     model: &Model,
 ) -> Scored<'s> {
-    // Each seller's features keyed by its ring; its inputs and totals feed the ring's aggregate.
-    let by_ring = features.join_core(ring_of.clone(), |&seller, f, &ring| Some((ring, (seller, f.clone()))));
-    let members = by_ring.clone().map(|(ring, (seller, f))| {
-        let x = fixed(seller_inputs(&f));
-        (ring, (seller, x, f.counterfeit_complaints, f.gmv_cents))
-    });
-    let aggs = members.reduce_named("Reduce: RingAggregates", |_ring, input, output| {
-        let mut agg = RingAgg {
-            members: Vec::with_capacity(input.len()),
-            sums: [0; SELLER_INPUTS],
-            with_complaints: 0,
-            gmv_cents: 0,
-            counterfeit_complaints: 0,
-        };
-        for ((seller, x, cc, gmv), _) in input {
-            agg.members.push(*seller);
-            for (sum, xi) in agg.sums.iter_mut().zip(x) {
-                *sum += xi;
-            }
-            agg.with_complaints += i64::from(*cc > 0);
-            agg.gmv_cents += gmv;
-            agg.counterfeit_complaints += cc;
-        }
-        output.push((agg, 1));
-    });
+    let linked =
+        links.clone().map(|(seller, _)| seller).distinct_total().arrange_by_self_named("Arrange: LinkedSellers");
+    let grouped = ring_of
+        .clone()
+        .join_core(linked, |&seller, &ring, &()| Some((seller, ring)))
+        .arrange_by_key_named("Arrange: GroupedSellers");
+    let by_ring = features.clone().join_core(grouped, |&seller, f, &ring| Some((ring, (seller, f.clone()))));
+
+    // Rings of one: every feature row, less those of grouped sellers.
+    let model_1 = model.clone();
+    let singles = features
+        .as_collection(|&seller, f| (seller, f.clone()))
+        .concat(by_ring.clone().map(|(_, member)| member).negate())
+        .map(move |(seller, f)| {
+            let ring = ring_score(RingAgg::of([member(seller, &f)]), (0, 0), &model_1);
+            let score = seller_score(&f, &ring.terms, &model_1);
+            ((seller, f), ring, score)
+        });
+
+    // Rings of two or more: members' aggregates and links gathered per ring.
+    let aggs = by_ring.clone().map(|(ring, (seller, f))| (ring, member(seller, &f))).reduce_named(
+        "Reduce: RingAggregates",
+        |_ring, input, output| {
+            output.push((RingAgg::of(input.iter().map(|(m, _)| **m)), 1));
+        },
+    );
     // Links per ring, by kind of link (each link counted at both ends: shares are unaffected).
     let link_counts = links
         .join_core(ring_of, |_seller, &strong, &ring| Some((ring, strong)))
@@ -246,7 +253,7 @@ pub fn score<'s>(
             output.push(((strong, all), 1));
         });
     let model_r = model.clone();
-    let scored = aggs
+    let groups = aggs
         .map(|(ring, agg)| (ring, RingPart::Agg(agg)))
         .concat(link_counts.map(|(ring, (strong, all))| (ring, RingPart::Links(strong, all))))
         .reduce_named("Reduce: RingScore", move |_ring, input, output| {
@@ -258,24 +265,68 @@ pub fn score<'s>(
                     RingPart::Links(s, a) => links = (*s, *a),
                 }
             }
-            let Some(agg) = agg else { return };
-            let size = agg.members.len() as f64;
-            let strong_share = if links.1 > 0 { links.0 as f64 / links.1 as f64 } else { 0.0 };
-            let terms = [size.ln(), strong_share, agg.with_complaints as f64 / size.max(1.0)];
-            let mut r = RingScore { agg, terms: terms.map(f64::to_bits), score: 0 };
-            r.score = sigmoid(model_r.logit(&r.inputs())).to_bits();
-            output.push((r, 1));
+            if let Some(agg) = agg {
+                output.push((ring_score(agg, links, &model_r), 1));
+            }
         });
-    // A seller scores on its own inputs plus its ring's terms.
+    // A grouped seller scores on its own inputs plus its ring's terms.
     let model_s = model.clone();
-    let ring_terms = scored.clone().map(|(ring, r)| (ring, r.terms));
-    let sellers = by_ring.join_map(ring_terms, move |_ring, (seller, f), terms| {
-        let own = seller_inputs(f);
-        let inputs: [f64; 13] =
-            std::array::from_fn(|i| if i < SELLER_INPUTS { own[i] } else { f64::from_bits(terms[i - SELLER_INPUTS]) });
-        (*seller, f.clone(), sigmoid(model_s.logit(&inputs)).to_bits())
-    });
-    Scored { sellers, rings: scored }
+    let ring_terms = groups.clone().map(|(ring, r)| (ring, r.terms));
+    let grouped_sellers = by_ring
+        .join_map(ring_terms, move |_ring, (seller, f), terms| (*seller, f.clone(), seller_score(f, terms, &model_s)));
+
+    let sellers = singles.clone().map(|((seller, f), _, score)| (seller, f, score)).concat(grouped_sellers);
+    let rings = singles.map(|((seller, _), ring, _)| (seller, ring)).concat(groups);
+    Scored { sellers, rings }
+}
+
+/// A ring member as its ring's aggregate takes it: seller, fixed-point inputs, counterfeit
+/// complaints, GMV.
+type Member = (Seller, SellerInputs, i64, i64);
+
+fn member(seller: Seller, f: &Features) -> Member {
+    (seller, fixed(seller_inputs(f)), f.counterfeit_complaints, f.gmv_cents)
+}
+
+impl RingAgg {
+    /// The aggregate of a ring's members (in seller order).
+    fn of(members: impl IntoIterator<Item = Member>) -> RingAgg {
+        let mut agg = RingAgg {
+            members: Vec::new(),
+            sums: [0; SELLER_INPUTS],
+            with_complaints: 0,
+            gmv_cents: 0,
+            counterfeit_complaints: 0,
+        };
+        for (seller, x, cc, gmv) in members {
+            agg.members.push(seller);
+            for (sum, xi) in agg.sums.iter_mut().zip(x) {
+                *sum += xi;
+            }
+            agg.with_complaints += i64::from(cc > 0);
+            agg.gmv_cents += gmv;
+            agg.counterfeit_complaints += cc;
+        }
+        agg
+    }
+}
+
+/// A ring's terms and score from its aggregate and its link ends (strong, all).
+fn ring_score(agg: RingAgg, (strong, all): (i64, i64), model: &Model) -> RingScore {
+    let size = agg.members.len() as f64;
+    let strong_share = if all > 0 { strong as f64 / all as f64 } else { 0.0 };
+    let terms = [size.ln(), strong_share, agg.with_complaints as f64 / size.max(1.0)];
+    let mut r = RingScore { agg, terms: terms.map(f64::to_bits), score: 0 };
+    r.score = sigmoid(model.logit(&r.inputs())).to_bits();
+    r
+}
+
+/// A seller's score (f64 bits): its own inputs with its ring's terms.
+fn seller_score(f: &Features, terms: &[u64; 3], model: &Model) -> u64 {
+    let own = seller_inputs(f);
+    let inputs: [f64; 13] =
+        std::array::from_fn(|i| if i < SELLER_INPUTS { own[i] } else { f64::from_bits(terms[i - SELLER_INPUTS]) });
+    sigmoid(model.logit(&inputs)).to_bits()
 }
 
 /// What the ring-scoring reduce gathers per ring.

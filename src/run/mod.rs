@@ -210,7 +210,14 @@ pub fn run(opts: RunOptions) -> Result<RunSummary, RunError> {
     let ctx = Arc::new(Ctx { opts, hasher, settings, kinds, stop, progress, epoch });
     let guards = crate::cluster::execute(config, move |worker| {
         started.store(true, Ordering::Relaxed);
-        worker_main(worker, &ctx)
+        // worker_main builds the job's dataflow first: it gets this index.
+        let job_dataflow = worker.next_dataflow_index();
+        let result = worker_main(worker, &ctx);
+        // Drop the job's dataflow instead of letting timely run it to completion: with its inputs
+        // closed, time would advance past every scheduled window retraction and account ageing,
+        // and compute them all (measured on medium: 40 s and 2.4 GB more at exit) for nothing.
+        worker.drop_dataflow(job_dataflow);
+        result
     })
     .map_err(RunError::Start)?;
     let mut summary = RunSummary::default();
