@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The changelogs a layout must reproduce exactly.
-pub const DATASETS: [&str; 3] = ["rings", "seller_features", "hubs"];
+pub const DATASETS: [&str; 4] = ["rings", "seller_features", "hubs", "ring_scores"];
 
 /// A consolidated changelog: day -> row (its cells joined by `|`) -> summed diff, zeros dropped.
 pub type Changelog = BTreeMap<String, BTreeMap<String, i64>>;

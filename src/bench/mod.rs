@@ -125,7 +125,7 @@ pub fn bench(opts: &BenchOptions) -> Result<BenchOutcome, BenchError> {
     std::fs::create_dir_all(&opts.output).map_err(|source| BenchError::Io { path: opts.output.clone(), source })?;
     if let Some((load, cores)) = busy_machine() {
         tracing::warn!(
-            "the machine is busy (load average {load:.1} on {cores} cores): other work competes for the cores, \
+            "the machine is busy ({load:.1} of {cores} cores in use): other work competes for the cores, \
              so times and speed-ups will be noisy"
         );
     }
@@ -183,13 +183,24 @@ pub fn bench(opts: &BenchOptions) -> Result<BenchOutcome, BenchError> {
     Ok(BenchOutcome { results, csv, svg })
 }
 
-/// The 1-minute load average and the core count, when the load says other work shares the
-/// cores (Linux; elsewhere, never). Checked once at the start: later, our own runs raise it.
+/// The cores other work keeps busy and the core count, when that is over a quarter of the
+/// machine: CPU time not idle over one second, from `/proc/stat` (Linux; elsewhere, never). Not
+/// the load average: it trails the last minute and would blame a build that has just finished.
+/// Checked once at the start: later, our own runs keep the cores busy.
 fn busy_machine() -> Option<(f64, usize)> {
-    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
-    let load: f64 = text.split_whitespace().next()?.parse().ok()?;
+    // (all, idle) jiffies: the first eight fields of the `cpu` line; idle and iowait are idle.
+    fn sample() -> Option<(u64, u64)> {
+        let text = std::fs::read_to_string("/proc/stat").ok()?;
+        let fields: Vec<u64> =
+            text.lines().next()?.split_whitespace().skip(1).take(8).filter_map(|x| x.parse().ok()).collect();
+        Some((fields.iter().sum(), fields.get(3)? + fields.get(4).copied().unwrap_or(0)))
+    }
+    let (all0, idle0) = sample()?;
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let (all1, idle1) = sample()?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    (load > 0.5 * cores as f64).then_some((load, cores))
+    let busy = (1.0 - idle1.saturating_sub(idle0) as f64 / all1.saturating_sub(all0).max(1) as f64) * cores as f64;
+    (busy > 0.25 * cores as f64).then_some((busy, cores))
 }
 
 #[cfg(test)]

@@ -46,7 +46,7 @@ pub fn draw(path: &Path, rows: &[Row]) -> Result<(), String> {
     for (i, (processes, group)) in by_processes.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
         let points: Vec<(i32, f64)> = group.iter().map(|r| (r.layout.workers() as i32, r.initial_load_secs)).collect();
-        series(&mut chart, &points, group, color, &processes_label(*processes)).map_err(|e| err(&e))?;
+        series(&mut chart, &points, group, (color, i), &processes_label(*processes)).map_err(|e| err(&e))?;
     }
     chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw().map_err(|e| err(&e))?;
 
@@ -76,7 +76,7 @@ pub fn draw(path: &Path, rows: &[Row]) -> Result<(), String> {
     for (i, (processes, group)) in by_processes.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
         let points: Vec<(i32, f64)> = group.iter().map(|r| (r.layout.workers() as i32, r.speedup)).collect();
-        series(&mut chart, &points, group, color, &processes_label(*processes)).map_err(|e| err(&e))?;
+        series(&mut chart, &points, group, (color, i), &processes_label(*processes)).map_err(|e| err(&e))?;
     }
     chart
         .configure_series_labels()
@@ -103,13 +103,16 @@ type Chart<'a, 'b> = ChartContext<
 >;
 
 /// A line through `points` with a legend entry, and a marker labelled with each point's layout.
+/// Layouts of equal workers often land on one spot (`2x1`, `1x2`): the `slot`-th line's labels go
+/// lower, so that they do not overprint.
 fn series(
     chart: &mut Chart<'_, '_>,
     points: &[(i32, f64)],
     rows: &[&Row],
-    color: RGBColor,
+    (color, slot): (RGBColor, usize),
     label: &str,
 ) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
+    let dy = -18 + 16 * (slot % 4) as i32;
     chart
         .draw_series(LineSeries::new(points.to_vec(), color.stroke_width(2)))?
         .label(label)
@@ -117,7 +120,7 @@ fn series(
     chart.draw_series(points.iter().zip(rows).map(|(&p, r)| {
         EmptyElement::at(p)
             + Circle::new((0, 0), 4, color.filled())
-            + Text::new(r.layout.to_string(), (7, -16), ("sans-serif", 13).into_font())
+            + Text::new(r.layout.to_string(), (7, dy), ("sans-serif", 13).into_font())
     }))?;
     Ok(())
 }

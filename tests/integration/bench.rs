@@ -7,7 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const DATASETS: [&str; 3] = ["rings", "seller_features", "hubs"];
+const DATASETS: [&str; 4] = ["rings", "seller_features", "hubs", "ring_scores"];
 
 /// The columns `bench.csv` documents (README, "Scaling benchmarks and clusters").
 const BENCH_COLUMNS: [&str; 20] = [
