@@ -122,6 +122,10 @@ pub struct RunArgs {
     /// Exit non-zero when a day makes no progress for this many seconds (a frozen peer).
     #[arg(long, default_value_t = 3600)]
     pub day_timeout: u64,
+    /// At the end, log each worker's busiest dataflow operators (from timely's scheduling log;
+    /// costs a little time while it records).
+    #[arg(long)]
+    pub profile_operators: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -283,6 +287,7 @@ pub fn run_options(r: &RunArgs) -> Result<crate::run::RunOptions> {
         layout,
         follow: r.follow,
         day_timeout: std::time::Duration::from_secs(r.day_timeout.max(1)),
+        profile_operators: r.profile_operators,
     })
 }
 

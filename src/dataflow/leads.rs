@@ -70,6 +70,7 @@ pub fn leads<'s>(
         .flat_map(|(ring, r)| r.agg.members.into_iter().map(move |seller| (seller, ring)))
         .arrange_by_key_named("Arrange: LeadMembers");
     let ring_brands = brands
+        .arrange_by_key_named("Arrange: SellerBrands")
         .join_core(members.clone(), |_seller, brand, &ring| Some((ring, brand.clone())))
         .count_total()
         .map(|((ring, brand), n)| (ring, (brand, n as i64)))
@@ -77,6 +78,7 @@ pub fn leads<'s>(
             output.push((top(input, TOP_BRANDS).into_iter().map(|(b, _)| b).collect::<Vec<_>>(), 1))
         });
     let ring_origins = origins
+        .arrange_by_key_named("Arrange: SellerOrigins")
         .join_core(members, |_seller, origin, &ring| Some((ring, origin.clone())))
         .count_total()
         .map(|((ring, origin), n)| (ring, (origin, n as i64)))

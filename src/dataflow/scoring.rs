@@ -239,6 +239,7 @@ pub fn score<'s>(
     );
     // Links per ring, by kind of link (each link counted at both ends: shares are unaffected).
     let link_counts = links
+        .arrange_by_key_named("Arrange: LinkEnds")
         .join_core(ring_of, |_seller, &strong, &ring| Some((ring, strong)))
         .count_total()
         .map(|((ring, strong), n)| (ring, (strong, n as i64)))
@@ -273,7 +274,10 @@ pub fn score<'s>(
     let model_s = model.clone();
     let ring_terms = groups.clone().map(|(ring, r)| (ring, r.terms));
     let grouped_sellers = by_ring
-        .join_map(ring_terms, move |_ring, (seller, f), terms| (*seller, f.clone(), seller_score(f, terms, &model_s)));
+        .arrange_by_key_named("Arrange: GroupedByRing")
+        .join_core(ring_terms.arrange_by_key_named("Arrange: RingTerms"), move |_ring, (seller, f), terms| {
+            Some((*seller, f.clone(), seller_score(f, terms, &model_s)))
+        });
 
     let sellers = singles.clone().map(|((seller, f), _, score)| (seller, f, score)).concat(grouped_sellers);
     let rings = singles.map(|((seller, _), ring, _)| (seller, ring)).concat(groups);

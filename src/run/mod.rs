@@ -5,6 +5,7 @@
 pub mod coord;
 mod feed;
 pub mod plan;
+pub mod profile;
 
 use crate::cluster::Layout;
 use crate::config::JobConfig;
@@ -37,6 +38,8 @@ pub struct RunOptions {
     /// Give up (exit non-zero) when a day makes no progress for this long.
     pub day_timeout: Duration,
     pub model: crate::config::ModelConfig,
+    /// Log each worker's busiest operators at the end (`run --profile-operators`).
+    pub profile_operators: bool,
 }
 
 /// What a finished run did.
@@ -290,6 +293,7 @@ fn worker_main(worker: &mut Worker, ctx: &Ctx) -> Result<RunSummary, String> {
     let probe = ProbeHandle::new();
     let caps = Captures::default();
     let settings = ctx.settings.clone();
+    let profiler = if ctx.opts.profile_operators { profile::Profiler::install(worker) } else { None };
     worker.dataflow::<Time, _, _>(|scope| {
         let streams = Inputs {
             sellers: inputs.sellers.to_stream(scope),
@@ -500,6 +504,9 @@ fn worker_main(worker: &mut Worker, ctx: &Ctx) -> Result<RunSummary, String> {
     }
     if let Some(b) = bar {
         b.finish_and_clear();
+    }
+    if let Some(p) = profiler {
+        profile::log_top(index, &p.report(worker), 15);
     }
     Ok(summary)
 }

@@ -343,3 +343,21 @@ fn when_a_process_dies_the_others_exit_non_zero_with_a_clear_message() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("a peer process of the cluster probably died"), "{err}");
 }
+
+#[test]
+fn an_operator_profile_names_each_workers_busiest_operators_and_changes_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = tiny_lake(dir.path(), "lake", &[]);
+    let (plain, profiled) = (dir.path().join("plain"), dir.path().join("profiled"));
+    run_job_ok(&lake, &plain, &["-w", "2"]);
+    let o = run_job_ok(&lake, &profiled, &["-w", "2", "--profile-operators"]);
+    assert_same_outputs(&plain, &profiled, "a profiled run");
+    let log = String::from_utf8_lossy(&o.stderr);
+    for worker in 0..2 {
+        let at = log.find(&format!("worker {worker}: operators by busy time")).expect("a profile per worker");
+        // Operators are named when the dataflow is built: the profiler must see that happen.
+        let profile: String = log[at..].lines().skip(1).take(15).collect::<Vec<_>>().join("\n");
+        assert!(profile.contains("Reduce: SellerFeatures") || profile.contains("Ingest:"), "{profile}");
+        assert!(profile.lines().all(|l| l.contains(" s ") && l.contains('%') && l.contains("runs")), "{profile}");
+    }
+}
