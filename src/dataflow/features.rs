@@ -3,7 +3,7 @@
 //! A single reduce per seller gathers the fragments, so a day re-assembles only the sellers
 //! whose fragments changed.
 
-use super::{BySeller, Coll, Seller};
+use super::{reduce_indexed, BySeller, Coll, Seller};
 use serde::{Deserialize, Serialize};
 
 /// One piece of a seller's features.
@@ -87,21 +87,12 @@ impl Features {
 /// (seller, features) for every known seller: fragments gathered per seller. The reduce's own
 /// output index is returned, so that scoring looks features up without arranging them again.
 pub fn assemble<'s>(fragments: Coll<'s, (Seller, Frag)>) -> BySeller<'s, Features> {
-    use differential_dataflow::trace::implementations::{ValBuilder, ValSpine};
-    fragments
-        .arrange_by_key_named("Arrange: SellerFeatures")
-        .reduce_abelian::<_, ValBuilder<_, _, _, _>, ValSpine<_, _, _, _>, _, _>(
-            "Reduce: SellerFeatures",
-            |_seller, input, output| {
-                if let Some(f) = Features::from_fragments(input.iter().filter(|(_, n)| *n > 0).map(|(frag, _)| *frag)) {
-                    output.push((f, 1));
-                }
-            },
-            |buf, seller, upds| {
-                buf.clear();
-                buf.extend(upds.drain(..).map(|(f, t, r)| ((*seller, f), t, r)));
-            },
-        )
+    let by_seller = fragments.arrange_by_key_named("Arrange: SellerFeatures");
+    reduce_indexed(by_seller, "Reduce: SellerFeatures", |_seller, input, output| {
+        if let Some(f) = Features::from_fragments(input.iter().filter(|(_, n)| *n > 0).map(|(frag, _)| *frag)) {
+            output.push((f, 1));
+        }
+    })
 }
 
 #[cfg(test)]

@@ -181,6 +181,21 @@ pub fn build<'s>(inputs: Inputs<'s>, settings: &Settings) -> Outputs<'s> {
     Outputs { rings: linked.rings, features: scored.sellers, hubs: linked.hubs, leads, ring_scores, duplicates }
 }
 
+/// `reduce` over an index by seller (or ring id) that returns the output's own index, so that
+/// it is joined without being arranged again.
+pub fn reduce_indexed<'s, V, V2, L>(input: BySeller<'s, V>, name: &str, logic: L) -> BySeller<'s, V2>
+where
+    V: differential_dataflow::Data,
+    V2: differential_dataflow::Data,
+    L: FnMut(&Seller, &[(&V, isize)], &mut Vec<(V2, isize)>) + 'static,
+{
+    use differential_dataflow::trace::implementations::{ValBuilder, ValSpine};
+    input.reduce_abelian::<_, ValBuilder<_, _, _, _>, ValSpine<_, _, _, _>, _, _>(name, logic, |buf, key, upds| {
+        buf.clear();
+        buf.extend(upds.drain(..).map(|(v, t, r)| ((*key, v), t, r)));
+    })
+}
+
 /// `c` held for `days` days: each change at day D is undone at day D + days.
 pub fn window<'s, D, R>(c: Coll<'s, D, R>, days: i32) -> Coll<'s, D, R>
 where

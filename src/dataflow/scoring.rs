@@ -7,7 +7,7 @@
 //! whose members' features, membership or links changed.
 
 use super::features::Features;
-use super::{BySeller, Coll, Seller};
+use super::{reduce_indexed, BySeller, Coll, Seller};
 use crate::config::ModelConfig;
 use differential_dataflow::operators::count::CountTotal;
 use differential_dataflow::operators::threshold::ThresholdTotal;
@@ -219,24 +219,23 @@ pub fn score<'s>(
         .arrange_by_key_named("Arrange: GroupedSellers");
     let by_ring = features.clone().join_core(grouped, |&seller, f, &ring| Some((ring, (seller, f.clone()))));
 
-    // Rings of one: every feature row, less those of grouped sellers.
-    let model_1 = model.clone();
+    // Rings of one: every feature row, less those of grouped sellers. Their ring terms are known
+    // without gathering anything; their ring scores matter only when a ring of one can be a lead.
     let singles = features
         .as_collection(|&seller, f| (seller, f.clone()))
-        .concat(by_ring.clone().map(|(_, member)| member).negate())
-        .map(move |(seller, f)| {
-            let ring = ring_score(RingAgg::of([member(seller, &f)]), (0, 0), &model_1);
-            let score = seller_score(&f, &ring.terms, &model_1);
-            ((seller, f), ring, score)
-        });
+        .concat(by_ring.clone().map(|(_, member)| member).negate());
+    let model_1 = model.clone();
+    let single_sellers = singles.clone().map(move |(seller, f)| {
+        let score = seller_score(&f, &ring_terms(1, (0, 0), i64::from(f.counterfeit_complaints > 0)), &model_1);
+        (seller, f, score)
+    });
+    let model_1 = model.clone();
+    let single_rings = (model.min_ring_size <= 1).then(|| {
+        singles.map(move |(seller, f)| (seller, ring_score(RingAgg::of([member(seller, &f)]), (0, 0), &model_1)))
+    });
 
-    // Rings of two or more: members' aggregates and links gathered per ring.
-    let aggs = by_ring.clone().map(|(ring, (seller, f))| (ring, member(seller, &f))).reduce_named(
-        "Reduce: RingAggregates",
-        |_ring, input, output| {
-            output.push((RingAgg::of(input.iter().map(|(m, _)| **m)), 1));
-        },
-    );
+    // Rings of two or more: members' rows and link counts in one index by ring, which both the
+    // ring score and the members' scores read.
     // Links per ring, by kind of link (each link counted at both ends: shares are unaffected).
     let link_counts = links
         .arrange_by_key_named("Arrange: LinkEnds")
@@ -253,34 +252,36 @@ pub fn score<'s>(
             }
             output.push(((strong, all), 1));
         });
-    let model_r = model.clone();
-    let groups = aggs
-        .map(|(ring, agg)| (ring, RingPart::Agg(agg)))
+    let parts = by_ring
+        .map(|(ring, (seller, f))| (ring, RingPart::Member(seller, f)))
         .concat(link_counts.map(|(ring, (strong, all))| (ring, RingPart::Links(strong, all))))
-        .reduce_named("Reduce: RingScore", move |_ring, input, output| {
-            let mut agg = None;
-            let mut links = (0i64, 0i64);
-            for (part, _) in input {
-                match part {
-                    RingPart::Agg(a) => agg = Some((*a).clone()),
-                    RingPart::Links(s, a) => links = (*s, *a),
-                }
+        .arrange_by_key_named("Arrange: RingParts");
+    let model_r = model.clone();
+    let groups = reduce_indexed(parts.clone(), "Reduce: RingScore", move |_ring, input, output| {
+        let (mut members, mut links) = (Vec::with_capacity(input.len()), (0, 0));
+        for (part, _) in input {
+            match part {
+                RingPart::Member(seller, f) => members.push(member(*seller, f)),
+                RingPart::Links(strong, all) => links = (*strong, *all),
             }
-            if let Some(agg) = agg {
-                output.push((ring_score(agg, links, &model_r), 1));
-            }
-        });
+        }
+        if !members.is_empty() {
+            output.push((ring_score(RingAgg::of(members), links, &model_r), 1));
+        }
+    });
     // A grouped seller scores on its own inputs plus its ring's terms.
     let model_s = model.clone();
-    let ring_terms = groups.clone().map(|(ring, r)| (ring, r.terms));
-    let grouped_sellers = by_ring
-        .arrange_by_key_named("Arrange: GroupedByRing")
-        .join_core(ring_terms.arrange_by_key_named("Arrange: RingTerms"), move |_ring, (seller, f), terms| {
-            Some((*seller, f.clone(), seller_score(f, terms, &model_s)))
-        });
+    let grouped_sellers = parts.join_core(groups.clone(), move |_ring, part, r| match part {
+        RingPart::Member(seller, f) => Some((*seller, f.clone(), seller_score(f, &r.terms, &model_s))),
+        RingPart::Links(..) => None,
+    });
 
-    let sellers = singles.clone().map(|((seller, f), _, score)| (seller, f, score)).concat(grouped_sellers);
-    let rings = singles.map(|((seller, _), ring, _)| (seller, ring)).concat(groups);
+    let sellers = single_sellers.concat(grouped_sellers);
+    let groups = groups.as_collection(|&ring, r| (ring, r.clone()));
+    let rings = match single_rings {
+        Some(singles) => singles.concat(groups),
+        None => groups,
+    };
     Scored { sellers, rings }
 }
 
@@ -315,12 +316,18 @@ impl RingAgg {
     }
 }
 
-/// A ring's terms and score from its aggregate and its link ends (strong, all).
-fn ring_score(agg: RingAgg, (strong, all): (i64, i64), model: &Model) -> RingScore {
-    let size = agg.members.len() as f64;
+/// The ring terms (f64 bits): log size, strong-link share of the link ends (strong, all), share
+/// of members with complaints.
+fn ring_terms(size: usize, (strong, all): (i64, i64), with_complaints: i64) -> [u64; 3] {
+    let size = size as f64;
     let strong_share = if all > 0 { strong as f64 / all as f64 } else { 0.0 };
-    let terms = [size.ln(), strong_share, agg.with_complaints as f64 / size.max(1.0)];
-    let mut r = RingScore { agg, terms: terms.map(f64::to_bits), score: 0 };
+    [size.ln(), strong_share, with_complaints as f64 / size.max(1.0)].map(f64::to_bits)
+}
+
+/// A ring's terms and score from its aggregate and its link ends (strong, all).
+fn ring_score(agg: RingAgg, links: (i64, i64), model: &Model) -> RingScore {
+    let terms = ring_terms(agg.members.len(), links, agg.with_complaints);
+    let mut r = RingScore { agg, terms, score: 0 };
     r.score = sigmoid(model.logit(&r.inputs())).to_bits();
     r
 }
@@ -336,7 +343,8 @@ fn seller_score(f: &Features, terms: &[u64; 3], model: &Model) -> u64 {
 /// What the ring-scoring reduce gathers per ring.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 enum RingPart {
-    Agg(RingAgg),
+    /// A member and its feature row.
+    Member(Seller, Features),
     /// Link ends: strong, all.
     Links(i64, i64),
 }

@@ -7,8 +7,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const DATASETS: [&str; 4] = ["rings", "seller_features", "hubs", "ring_scores"];
-
 /// The columns `bench.csv` documents (README, "Scaling benchmarks and clusters").
 const BENCH_COLUMNS: [&str; 20] = [
     "layout",
@@ -67,14 +65,6 @@ fn cluster_hosts(args: &[&str], path_prefix: Option<&Path>, env: &[(&str, &str)]
 fn stdout_ok(o: &Output) -> String {
     assert!(o.status.success(), "failed: {}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn assert_same_outputs(a: &Path, b: &Path, what: &str) {
-    for ds in DATASETS {
-        let (x, y) = (changelog(a, ds), changelog(b, ds));
-        assert!(!x.is_empty(), "{what}: no {ds} days");
-        assert!(x == y, "{what}: {ds} differs from the 1-process run");
-    }
 }
 
 /// Two consecutive loopback ports that are free now (Slurm tasks on one node get PORT, PORT+1).

@@ -260,3 +260,29 @@ pub const FLIPPED_MODES: [&str; 8] = [
     "--mode",
     "brand_prices=changes",
 ];
+
+/// The changelogs two runs over one lake must agree on exactly.
+pub const DATASETS: [&str; 4] = ["rings", "seller_features", "hubs", "ring_scores"];
+
+/// Asserts two outputs of one lake are the same: every changelog consolidated per day, and the
+/// leads snapshot of every day.
+pub fn assert_same_outputs(a: &Path, b: &Path, what: &str) {
+    for ds in DATASETS {
+        let (x, y) = (changelog(a, ds), changelog(b, ds));
+        assert!(!x.is_empty(), "{what}: no {ds} days");
+        assert_eq!(x.len(), y.len(), "{what}: {ds} days");
+        for (day, rows) in &x {
+            assert!(rows == &y[day], "{what}: {ds} {day} differs");
+        }
+    }
+    // Leads (a snapshot): the same rings, members and scores every day.
+    let (x, y) = (ringlead::outputs::leads(a).unwrap(), ringlead::outputs::leads(b).unwrap());
+    let sorted = |mut v: Vec<ringlead::outputs::LeadRow>| {
+        v.sort_by_key(|l| l.ring);
+        v
+    };
+    assert_eq!(x.len(), y.len(), "{what}: leads days");
+    for (day, leads) in x {
+        assert_eq!(sorted(leads), sorted(y[&day].clone()), "{what}: leads {day}");
+    }
+}
